@@ -1,0 +1,158 @@
+/*
+ * mwi.h: what the modules of libmemwalk share and nobody else sees.
+ *
+ * Data flows one way:
+ *
+ *   os_linux.c   bytes of /proc, PROCMAP_QUERY, files     (the only I/O)
+ *       |
+ *   maps.c       text -> struct mw_maps: sorted, disjoint regions
+ *   query.c      one address -> one region, by ioctl or from maps.c
+ *       |
+ *   elf.c        PT_LOAD segments of a mapped object (libelf), cached
+ *   classify.c   region -> kind, asking elf.c and a lookup callback
+ *       |
+ *   probe.c      p_mem and p_diff, on a query handle of this process
+ *
+ * Internal names shared between modules start with mwi_.
+ */
+#ifndef MWI_H
+#define MWI_H
+
+#ifndef MW_BUILDING
+#error "mwi.h is private to libmemwalk"
+#endif
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memwalk.h"
+
+/* ---- util.c: allocation with fault injection ---------------------- */
+
+/*
+ * Fault injection for tests (SQLite style). Not thread-safe and meant
+ * only for tests: 0 disables each one.
+ *   alloc_fail: the Nth allocation from now fails with ENOMEM.
+ *   read_fail:  the Nth read(2) from now fails with EIO.
+ *   read_max:   every read(2) returns at most this many bytes.
+ */
+struct mwi_faults {
+	long	alloc_fail;
+	long	read_fail;
+	size_t	read_max;
+};
+extern struct mwi_faults mwi_faults;
+
+void	*mwi_malloc(size_t size);
+void	*mwi_reallocarray(void *p, size_t n, size_t size);
+void	*mwi_calloc(size_t n, size_t size);
+char	*mwi_strdup(const char *s);
+
+/* ---- os_linux.c: the only file that touches /proc and friends ------- */
+
+int	 mwi_open_proc(pid_t pid, const char *file);
+int	 mwi_read_all(int fd, char **bufp, size_t *lenp);
+int	 mwi_open_object(pid_t pid, const struct mw_region *r);
+
+/* PROCMAP_QUERY, from <linux/fs.h> of Linux 6.11; Debian 12 lacks it. */
+#if !HAVE_DECL_PROCMAP_QUERY
+#include <linux/ioctl.h>
+#include <linux/types.h>
+struct procmap_query {
+	__u64	size;
+	__u64	query_flags;
+	__u64	query_addr;
+	__u64	vma_start;
+	__u64	vma_end;
+	__u64	vma_flags;
+	__u64	vma_page_size;
+	__u64	vma_offset;
+	__u64	inode;
+	__u32	dev_major;
+	__u32	dev_minor;
+	__u32	vma_name_size;
+	__u32	build_id_size;
+	__u64	vma_name_addr;
+	__u64	build_id_addr;
+};
+#define PROCMAP_QUERY	_IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_VMA_READABLE	0x01
+#define PROCMAP_QUERY_VMA_WRITABLE	0x02
+#define PROCMAP_QUERY_VMA_EXECUTABLE	0x04
+#define PROCMAP_QUERY_VMA_SHARED	0x08
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#define PROCMAP_QUERY_FILE_BACKED_VMA	0x20
+#endif
+_Static_assert(sizeof(struct procmap_query) == 104,
+    "struct procmap_query is 104 bytes in the kernel's UAPI");
+
+int	 mwi_procmap_query(int fd, uint64_t addr, unsigned int qflags,
+	    struct mw_region *out, char *name, size_t namesz);
+
+/* ---- maps.c ------------------------------------------------------- */
+
+struct mw_maps {
+	pid_t		 pid;		/* 0: parsed from a buffer */
+	char		*text;		/* owned; names point into it */
+	size_t		 nregions;
+	struct mw_region *regions;	/* sorted by start, disjoint */
+};
+
+struct mw_maps	*mwi_maps_from_text(char *text, size_t len, pid_t pid,
+		    size_t *errline);
+bool		 mwi_name_is_deleted(const char *name);
+
+/* ---- elf.c: PT_LOAD segments of mapped objects ---------------------- */
+
+#define MWI_MAX_LOADS	16
+
+struct mwi_load {
+	uint64_t	vaddr, memsz;	/* p_vaddr, p_memsz */
+	uint64_t	offset, filesz;	/* p_offset, p_filesz */
+	unsigned int	flags;		/* PF_R | PF_W | PF_X */
+};
+
+struct mwi_elf {
+	uint64_t	 inode;		/* key, with the device */
+	unsigned int	 dev_major, dev_minor;
+	bool		 is_elf;	/* false: not an ELF, or unreadable */
+	unsigned int	 nloads;
+	struct mwi_load	 loads[MWI_MAX_LOADS];
+	uint64_t	 relro_vaddr, relro_memsz;	/* PT_GNU_RELRO */
+	uint64_t	 pagesize;
+};
+
+struct mwi_elf_cache {
+	struct mwi_elf	*v;
+	size_t		 n, cap;
+	size_t		 last;		/* index of the last hit */
+	bool		 oom;		/* an allocation failed */
+};
+
+const struct mwi_elf *mwi_elf_get(struct mwi_elf_cache *c, pid_t pid,
+		    const struct mw_region *r);
+void		 mwi_elf_cache_free(struct mwi_elf_cache *c);
+
+/* ---- classify.c ---------------------------------------------------- */
+
+/*
+ * The classifier asks its owner for the region covering an address
+ * (1 found, 0 none, -1 error); the name may point into scratch storage
+ * that the next call overwrites.
+ */
+typedef int (*mwi_lookup_fn)(void *ctx, uint64_t addr, struct mw_region *out);
+
+struct mwi_classifier {
+	pid_t			 pid;	/* files opened through /proc/PID */
+	struct mwi_elf_cache	 elves;
+	mwi_lookup_fn		 lookup;
+	void			*ctx;
+};
+
+void	 mwi_classify(struct mwi_classifier *c, struct mw_region *r);
+
+#endif /* MWI_H */

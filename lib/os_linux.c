@@ -1,0 +1,173 @@
+/*
+ * os_linux.c: the only module that opens /proc, reads files and calls
+ * ioctl(PROCMAP_QUERY). Everything above it works on bytes and structs.
+ *
+ * mwi_read_all reads a whole file in one growing buffer:
+ *
+ *   buf: [ bytes read ............ | free ... | NUL ]
+ *         0                    len          cap-1
+ *
+ * Invariant: on success buf[len] == '\0' and len < cap, so a parser may
+ * always look one byte past the data. /proc files report size 0, so the
+ * buffer starts large (256 KiB: one read covers ~2,500 maps lines) and
+ * doubles; the kernel fills each read() as far as it can, so a big
+ * buffer means few reads and few chances of a torn view.
+ */
+#include "mwi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if HAVE_DECL_PROCMAP_QUERY
+#include <linux/fs.h>
+#endif
+
+#define READ_CHUNK_FIRST	(256 * 1024)
+
+static ssize_t
+read_hooked(int fd, void *buf, size_t n)
+{
+	if (mwi_faults.read_fail > 0 && --mwi_faults.read_fail == 0) {
+		errno = EIO;
+		return -1;
+	}
+	if (mwi_faults.read_max > 0 && n > mwi_faults.read_max)
+		n = mwi_faults.read_max;
+	return read(fd, buf, n);
+}
+
+int
+mwi_open_proc(pid_t pid, const char *file)
+{
+	char	path[64];
+	int	fd;
+
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/%s", file);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT)
+		errno = ESRCH;
+	return fd;
+}
+
+int
+mwi_read_all(int fd, char **bufp, size_t *lenp)
+{
+	size_t	 cap = READ_CHUNK_FIRST, len = 0;
+	char	*buf, *nbuf;
+	ssize_t	 r;
+
+	if ((buf = mwi_malloc(cap)) == NULL)
+		return -1;
+	for (;;) {
+		if (cap - len < 2) {
+			if ((nbuf = mwi_reallocarray(buf, cap, 2)) == NULL)
+				goto fail;
+			buf = nbuf;
+			cap *= 2;
+		}
+		r = read_hooked(fd, buf + len, cap - len - 1);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+fail:
+	free(buf);
+	return -1;
+}
+
+/*
+ * Open the file behind a file mapping, to read its ELF headers. Through
+ * /proc/PID/map_files first (the very file, even deleted or in another
+ * mount namespace; needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE), then
+ * the path seen from the target's root, checked against the inode the
+ * maps line gives. Only regular files are opened: opening a device can
+ * have side effects.
+ */
+int
+mwi_open_object(pid_t pid, const struct mw_region *r)
+{
+	char		path[PATH_MAX + 64];
+	struct stat	st;
+	int		fd = -1;
+
+	if (pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx",
+		    (int)pid, (unsigned long long)r->start,
+		    (unsigned long long)r->end);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	}
+	if (fd == -1) {
+		if (r->name == NULL || r->name[0] != '/' ||
+		    (r->flags & MW_REGION_DELETED))
+			return -1;
+		if (pid > 0)
+			snprintf(path, sizeof(path), "/proc/%d/root%s",
+			    (int)pid, r->name);
+		else
+			snprintf(path, sizeof(path), "%s", r->name);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd == -1)
+			return -1;
+		if (fstat(fd, &st) == -1 || (uint64_t)st.st_ino != r->inode)
+			goto reject;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		goto reject;
+	return fd;
+reject:
+	close(fd);
+	errno = ENOEXEC;
+	return -1;
+}
+
+/*
+ * One PROCMAP_QUERY. Returns 1 and fills *out (name into name[]),
+ * 0 when no VMA matches (ENOENT), -1 on error (ENOTTY: kernel too old).
+ */
+int
+mwi_procmap_query(int fd, uint64_t addr, unsigned int qflags,
+    struct mw_region *out, char *name, size_t namesz)
+{
+	struct procmap_query	pq;
+
+	memset(&pq, 0, sizeof(pq));
+	pq.size = sizeof(pq);
+	pq.query_flags = qflags;
+	pq.query_addr = addr;
+	pq.vma_name_addr = (uintptr_t)name;
+	pq.vma_name_size = (__u32)namesz;
+	if (ioctl(fd, PROCMAP_QUERY, &pq) == -1)
+		return errno == ENOENT ? 0 : -1;
+
+	memset(out, 0, sizeof(*out));
+	out->start = pq.vma_start;
+	out->end = pq.vma_end;
+	out->offset = pq.vma_offset;
+	out->inode = pq.inode;
+	out->dev_major = pq.dev_major;
+	out->dev_minor = pq.dev_minor;
+	out->perms = (unsigned int)(pq.vma_flags & 0xf);
+	out->name = pq.vma_name_size > 0 ? name : NULL;
+	if (out->name != NULL && mwi_name_is_deleted(out->name))
+		out->flags |= MW_REGION_DELETED;
+	return 1;
+}

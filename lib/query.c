@@ -1,0 +1,175 @@
+/*
+ * query.c: one address -> its region, without reading the whole map.
+ *
+ *   struct mw_query
+ *     fd ------> /proc/PID/maps, held open (permission is checked once,
+ *                at open, as the kernel does for PROCMAP_QUERY)
+ *     name[]     the answer's name         (valid until the next call)
+ *     scratch[]  names of regions the classifier looks up on the side
+ *     snap       parsed text, for the fallback path and the gate area
+ *     cls        ELF cache, kept for the life of the handle
+ *
+ * Path 1, PROCMAP_QUERY (Linux 6.11+): one ioctl for the region, plus at
+ * most a few more when the classifier needs a neighbour (bss) or the
+ * object's first mapping (an ambiguous file offset). The vsyscall page
+ * is no VMA (the kernel appends it to the text as a "gate area"), so an
+ * address with no VMA at or above it is answered from the text.
+ *
+ * Path 2, text: on ENOTTY (older kernels) or MW_QUERY_TEXT, the maps are
+ * parsed and classified once and kept; a miss re-reads them once, so a
+ * region mapped since is found. The classification is the same
+ * function on both paths (classify.c).
+ */
+#include "mwi.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define QUERY_NAME_MAX	(PATH_MAX + 64)
+
+struct mw_query {
+	pid_t			 pid;
+	int			 fd;
+	bool			 text_mode;
+	struct mw_maps		*snap;
+	struct mwi_classifier	 cls;
+	char			 name[QUERY_NAME_MAX];
+	char			 scratch[QUERY_NAME_MAX];
+};
+
+static int
+ioctl_lookup(void *ctx, uint64_t addr, struct mw_region *out)
+{
+	struct mw_query	*q = ctx;
+
+	return mwi_procmap_query(q->fd, addr, 0, out, q->scratch,
+	    sizeof(q->scratch));
+}
+
+struct mw_query *
+mw_query_open(pid_t pid, unsigned int flags)
+{
+	struct mw_query	*q;
+	int		 saved;
+
+	if (pid < 0 || (flags & ~MW_QUERY_TEXT) != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((q = mwi_calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->pid = pid == 0 ? getpid() : pid;
+	q->text_mode = (flags & MW_QUERY_TEXT) != 0;
+	q->cls.pid = q->pid;
+	q->cls.lookup = ioctl_lookup;
+	q->cls.ctx = q;
+	if ((q->fd = mwi_open_proc(pid, "maps")) == -1) {
+		saved = errno;
+		free(q);
+		errno = saved;
+		return NULL;
+	}
+	return q;
+}
+
+void
+mw_query_close(struct mw_query *q)
+{
+	if (q == NULL)
+		return;
+	close(q->fd);
+	mw_maps_free(q->snap);
+	mwi_elf_cache_free(&q->cls.elves);
+	free(q);
+}
+
+int
+mw_query_uses_ioctl(const struct mw_query *q)
+{
+	return !q->text_mode;
+}
+
+/* Re-read the text through the held descriptor, parse and classify. */
+static int
+load_snapshot(struct mw_query *q)
+{
+	struct mw_maps	*m;
+	char		*text;
+	size_t		 len;
+
+	if (lseek(q->fd, 0, SEEK_SET) == -1 ||
+	    mwi_read_all(q->fd, &text, &len) == -1)
+		return -1;
+	if (len == 0) {
+		free(text);
+		errno = ESRCH;	/* exited, or never had user memory */
+		return -1;
+	}
+	if ((m = mwi_maps_from_text(text, len, q->pid, NULL)) == NULL)
+		return -1;
+	if (mw_maps_classify(m) == -1) {
+		mw_maps_free(m);
+		return -1;
+	}
+	mw_maps_free(q->snap);
+	q->snap = m;
+	return 0;
+}
+
+static int
+text_lookup(struct mw_query *q, uint64_t addr, struct mw_region *out,
+    bool reload_on_miss)
+{
+	const struct mw_region	*r;
+	bool			 fresh = false;
+
+	if (q->snap == NULL) {
+		if (load_snapshot(q) == -1)
+			return -1;
+		fresh = true;
+	}
+	r = mw_maps_find(q->snap, addr);
+	if (r == NULL && reload_on_miss && !fresh) {
+		if (load_snapshot(q) == -1)
+			return -1;
+		r = mw_maps_find(q->snap, addr);
+	}
+	if (r == NULL)
+		return 0;
+	*out = *r;
+	return 1;
+}
+
+int
+mw_query_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
+{
+	struct mw_region	next;
+	int			r;
+
+	if (q->text_mode)
+		return text_lookup(q, addr, out, true);
+	r = mwi_procmap_query(q->fd, addr, 0, out, q->name, sizeof(q->name));
+	if (r == 1) {
+		mwi_classify(&q->cls, out);
+		if (q->cls.elves.oom) {
+			q->cls.elves.oom = false;
+			errno = ENOMEM;
+			return -1;
+		}
+		return 1;
+	}
+	if (r == -1 && errno == ENOTTY) {
+		q->text_mode = true;
+		return text_lookup(q, addr, out, true);
+	}
+	if (r == -1)
+		return -1;
+	r = mwi_procmap_query(q->fd, addr, PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+	    &next, q->scratch, sizeof(q->scratch));
+	if (r != 0)
+		return r == 1 ? 0 : -1;
+	return text_lookup(q, addr, out, false);
+}

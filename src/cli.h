@@ -1,0 +1,57 @@
+/*
+ * cli.h: what the files of memwalk(1) share.
+ *
+ *   memwalk.c   arguments, usage, dispatch to a command
+ *   target.c    PID|NAME -> pid, and why a target cannot be read
+ *   out.c       buffered stdout: text, numbers, JSON strings
+ *   cmd_maps.c  the annotated map (table or JSON)
+ *   cmd_where.c addresses -> regions (table or JSON)
+ *
+ * The CLI knows nothing of memory: libmemwalk answers, the CLI formats.
+ * Exit status: 0 ok, 1 a target could not be read, 2 usage error.
+ */
+#ifndef MEMWALK_CLI_H
+#define MEMWALK_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memwalk.h"
+
+#define EXIT_TARGET	1
+#define EXIT_USAGE	2
+
+struct options {
+	bool	json;
+	bool	text_only;	/* --no-procmap-query */
+};
+
+/* target.c */
+int	 target_resolve(const char *arg, pid_t *pid);
+int	 target_fail(pid_t pid, int err, const char *file);
+void	 target_comm(pid_t pid, char *buf, size_t len);
+
+/* out.c */
+void	 out_init(bool line_buffered);
+void	 out_bytes(const char *s, size_t n);
+void	 out_str(const char *s);
+void	 out_char(char c);
+void	 out_pad(size_t n);
+void	 out_hex(uint64_t v, int width);
+void	 out_dec(uint64_t v);
+void	 out_sdec(int64_t v);
+void	 out_json_str(const char *s);
+void	 out_text_name(const char *s);
+void	 out_size(uint64_t bytes);
+size_t	 size_text(uint64_t bytes, char buf[8]);
+void	 out_end_line(void);
+int	 out_flush(void);
+int	 hex_digits(uint64_t v);
+
+/* commands */
+void	 json_region(const struct mw_region *r);
+int	 cmd_maps(const struct options *o, int argc, char **argv);
+int	 cmd_where(const struct options *o, int argc, char **argv);
+
+#endif

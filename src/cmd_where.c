@@ -1,0 +1,273 @@
+/*
+ * cmd_where.c: `memwalk where PID ADDR... | -`, addresses -> regions.
+ *
+ * Arguments are all parsed before the target is touched, so a bad one
+ * is a usage error with nothing printed. With "-", each stdin line that
+ * holds 0x numbers (p_mem output, Python's hex(id(x)), a log) is
+ * answered as it arrives, the line kept as the label: the producer may
+ * still be running, and its addresses must be read while it lives.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_LINE	(1024 * 1024)
+
+struct where {
+	const struct options	*o;
+	struct mw_query		*q;
+	pid_t			 pid;
+	size_t			 answered;
+};
+
+/* "0x..." hex or decimal, whole string, 0..2^64-1; 0 or -1 (why). */
+static int
+parse_addr(const char *s, uint64_t *out, const char **why)
+{
+	const char	*digits = s;
+	char		*end;
+	int		 base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		digits = s + 2;
+		base = 16;
+	}
+	if (!(base == 16 ? isxdigit((unsigned char)*digits) :
+	    isdigit((unsigned char)*digits))) {
+		*why = "not a hex (0x...) or decimal address";
+		return -1;
+	}
+	errno = 0;
+	*out = strtoull(digits, &end, base);
+	if (errno == ERANGE) {
+		*why = "beyond 64 bits";
+		return -1;
+	}
+	if (*end != '\0') {
+		*why = "not a hex (0x...) or decimal address";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_text(const char *label, uint64_t addr, int found,
+    const struct mw_region *r)
+{
+	char	perms[5];
+
+	if (label != NULL) {
+		out_text_name(label);
+		out_str("  =>  ");
+	}
+	out_str("0x");
+	out_hex(addr, 0);
+	out_str("  ");
+	if (!found) {
+		out_str("unmapped");
+		out_end_line();
+		return;
+	}
+	out_str(mw_kind_name(r->kind));
+	out_str("  ");
+	out_hex(r->start, 0);
+	out_char('-');
+	out_hex(r->end, 0);
+	out_char(' ');
+	out_str(mw_perms_str(r->perms, perms));
+	out_str("  +0x");
+	out_hex(addr - r->start, 0);
+	if (r->name != NULL) {
+		out_str("  ");
+		out_text_name(r->name);
+	}
+	if (r->inode != 0) {
+		out_str("  (file offset 0x");
+		out_hex(r->offset + (addr - r->start), 0);
+		out_char(')');
+	}
+	out_end_line();
+}
+
+static void
+print_json(struct where *w, const char *label, uint64_t addr, int found,
+    const struct mw_region *r)
+{
+	out_str(w->answered == 0 ? "\n  " : ",\n  ");
+	out_str("{\"address\": \"0x");
+	out_hex(addr, 0);
+	out_str("\", \"label\": ");
+	if (label != NULL)
+		out_json_str(label);
+	else
+		out_str("null");
+	out_str(", \"kind\": \"");
+	out_str(found ? mw_kind_name(r->kind) : "unmapped");
+	out_str("\", \"offset\": ");
+	if (found)
+		out_dec(addr - r->start);
+	else
+		out_str("null");
+	out_str(", \"file_offset\": ");
+	if (found && r->inode != 0)
+		out_dec(r->offset + (addr - r->start));
+	else
+		out_str("null");
+	out_str(", \"region\": ");
+	if (found)
+		json_region(r);
+	else
+		out_str("null");
+	out_char('}');
+}
+
+/* Answer one address; 0, or an exit status. */
+static int
+answer(struct where *w, const char *label, uint64_t addr)
+{
+	struct mw_region	r;
+	int			found;
+
+	if ((found = mw_query_addr(w->q, addr, &r)) == -1)
+		return target_fail(w->pid, errno, "maps");
+	if (w->o->json)
+		print_json(w, label, addr, found, &r);
+	else
+		print_text(label, addr, found, &r);
+	w->answered++;
+	return 0;
+}
+
+static bool
+is_word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Every 0x number of a line that stands as a word. */
+static int
+answer_line(struct where *w, char *line, size_t lineno)
+{
+	const char	*why;
+	char		*p, *end, save;
+	uint64_t	 addr;
+	int		 rc = 0;
+
+	for (p = line; (p = strstr(p, "0x")) != NULL && rc == 0; p = end) {
+		end = p + 2;
+		if ((p > line && is_word_char(p[-1])) ||
+		    !isxdigit((unsigned char)*end))
+			continue;
+		while (isxdigit((unsigned char)*end))
+			end++;
+		if (is_word_char(*end))
+			continue;
+		save = *end;
+		*end = '\0';
+		if (parse_addr(p, &addr, &why) == -1) {
+			warnx("stdin:%zu: %s: %s", lineno, p, why);
+			rc = EXIT_USAGE;
+		} else
+			rc = answer(w, line, addr);
+		*end = save;
+	}
+	return rc;
+}
+
+static void
+chomp(char *s, ssize_t *len)
+{
+	while (*len > 0 && isspace((unsigned char)s[*len - 1]))
+		s[--*len] = '\0';
+}
+
+static int
+answer_stdin(struct where *w)
+{
+	char	*line = NULL;
+	size_t	 cap = 0, lineno = 0;
+	ssize_t	 len;
+	int	 rc = 0, r;
+
+	while ((len = getline(&line, &cap, stdin)) != -1) {
+		lineno++;
+		if (len > MAX_LINE) {
+			warnx("stdin:%zu: line longer than %d bytes, skipped",
+			    lineno, MAX_LINE);
+			rc = EXIT_USAGE;
+			continue;
+		}
+		chomp(line, &len);
+		r = answer_line(w, line, lineno);
+		out_flush();
+		if (r == EXIT_TARGET) {
+			rc = r;
+			break;
+		}
+		if (r != 0)
+			rc = r;
+	}
+	if (ferror(stdin)) {
+		warn("stdin");
+		rc = EXIT_USAGE;
+	}
+	free(line);
+	return rc;
+}
+
+int
+cmd_where(const struct options *o, int argc, char **argv)
+{
+	struct where	 w = { .o = o };
+	uint64_t	*addrs = NULL;
+	const char	*why;
+	bool		 from_stdin;
+	int		 rc = 0, i;
+
+	if (argc < 2) {
+		warnx("where: a PID and at least one address (or -) are needed");
+		return EXIT_USAGE;
+	}
+	from_stdin = argc == 2 && strcmp(argv[1], "-") == 0;
+	if (!from_stdin) {
+		if ((addrs = calloc((size_t)argc, sizeof(*addrs))) == NULL)
+			err(EXIT_TARGET, "calloc");
+		for (i = 1; i < argc; i++)
+			if (parse_addr(argv[i], &addrs[i], &why) == -1) {
+				warnx("%s: invalid address: %s", argv[i], why);
+				free(addrs);
+				return EXIT_USAGE;
+			}
+	}
+	if ((rc = target_resolve(argv[0], &w.pid)) != 0)
+		goto done;
+	w.q = mw_query_open(w.pid, o->text_only ? MW_QUERY_TEXT : 0);
+	if (w.q == NULL) {
+		rc = target_fail(w.pid, errno, "maps");
+		goto done;
+	}
+	out_init(from_stdin);
+	if (o->json) {
+		out_str("{\"pid\": ");
+		out_dec((uint64_t)w.pid);
+		out_str(", \"addresses\": [");
+	}
+	if (from_stdin)
+		rc = answer_stdin(&w);
+	else
+		for (i = 1; i < argc && rc == 0; i++)
+			rc = answer(&w, NULL, addrs[i]);
+	if (o->json)
+		out_str("\n]}\n");
+	mw_query_close(w.q);
+done:
+	free(addrs);
+	return rc;
+}

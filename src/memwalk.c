@@ -1,0 +1,98 @@
+/*
+ * memwalk.c: arguments, usage and dispatch.
+ *
+ *   memwalk [--json] [--no-procmap-query] PID|NAME
+ *   memwalk where [--json] [--no-procmap-query] PID|NAME ADDR... | -
+ *
+ * Options may stand anywhere (getopt_long permutes). Everything else
+ * lives in the cmd_*.c files; this one only decides which runs.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: memwalk [-hV] [--json] [--no-procmap-query] pid | name\n"
+	    "       memwalk where [--json] [--no-procmap-query] pid | name "
+	    "addr ... | -\n");
+}
+
+static const struct option long_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "no-procmap-query", no_argument, NULL, 'T' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* "-1", "-42": a negative PID, which getopt takes for an option. */
+static bool
+looks_negative(const char *arg)
+{
+	return arg != NULL && arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	int	c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hjTV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'j':
+			o->json = true;
+			break;
+		case 'T':
+			o->text_only = true;
+			break;
+		case 'V':
+			printf("memwalk %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			if (looks_negative(argv[optind - 1]))
+				warnx("%s: invalid PID: too small (a PID is "
+				    "1..%d)", argv[optind - 1], INT32_MAX);
+			else if (optopt != 0)
+				warnx("unknown option -%c", optopt);
+			else
+				warnx("unknown option %s", argv[optind - 1]);
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	}
+	return optind;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options	 o = { 0 };
+	char		**operands;
+	int		 n, rc;
+
+	n = argc - parse_options(argc, argv, &o);
+	operands = argv + argc - n;
+	if (n > 0 && strcmp(operands[0], "where") == 0)
+		rc = cmd_where(&o, n - 1, operands + 1);
+	else
+		rc = cmd_maps(&o, n, operands);
+	if (out_flush() == -1) {
+		warn("stdout");
+		if (rc == 0)
+			rc = EXIT_TARGET;
+	}
+	return rc;
+}
