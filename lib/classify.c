@@ -226,12 +226,23 @@ mwi_classify(struct mwi_classifier *c, struct mw_region *r)
 		r->kind = file_kind(c, r);
 }
 
+/* The array being classified, and the region at hand. */
+struct cursor {
+	const struct mw_maps	*m;
+	size_t			 i;
+};
+
+/* Mostly asked for the region just before the current one. */
 static int
 maps_lookup(void *ctx, uint64_t addr, struct mw_region *out)
 {
-	const struct mw_region	*r = mw_maps_find(ctx, addr);
+	struct cursor		*cur = ctx;
+	const struct mw_region	*r;
 
-	if (r == NULL)
+	if (cur->i > 0 && cur->m->regions[cur->i - 1].start <= addr &&
+	    addr < cur->m->regions[cur->i - 1].end)
+		r = &cur->m->regions[cur->i - 1];
+	else if ((r = mw_maps_find(cur->m, addr)) == NULL)
 		return 0;
 	*out = *r;
 	return 1;
@@ -240,13 +251,14 @@ maps_lookup(void *ctx, uint64_t addr, struct mw_region *out)
 int
 mw_maps_classify(struct mw_maps *m)
 {
+	struct cursor		cur = { .m = m };
 	struct mwi_classifier	c = {
-		.pid = m->pid, .lookup = maps_lookup, .ctx = m,
+		.pid = m->pid, .lookup = maps_lookup, .ctx = &cur,
 	};
 	bool			oom;
 
-	for (size_t i = 0; i < m->nregions; i++)
-		mwi_classify(&c, &m->regions[i]);
+	for (cur.i = 0; cur.i < m->nregions; cur.i++)
+		mwi_classify(&c, &m->regions[cur.i]);
 	oom = c.elves.oom;
 	mwi_elf_cache_free(&c.elves);
 	if (oom) {

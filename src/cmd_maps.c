@@ -118,27 +118,40 @@ measure(const struct mw_region *v, size_t n, struct widths *w)
 	}
 }
 
+static char *
+put_pad(char *p, size_t n)
+{
+	memset(p, ' ', n);
+	return p + n;
+}
+
+/* Everything but the name is bounded: written in one reserved span. */
 static void
 print_row(const struct mw_region *r, const struct widths *w)
 {
-	char	text[8], perms[5];
-	size_t	len = size_text(r->end - r->start, text);
-	size_t	klen;
+	const char	*kind = mw_kind_name(r->kind);
+	size_t		 klen = strlen(kind), len;
+	char		 text[8], *p;
 
-	out_hex(r->start, w->addr);
-	out_char('-');
-	out_hex(r->end, w->addr);
-	out_pad(w->size - len + 1);
-	out_bytes(text, len);
-	out_char(' ');
-	out_bytes(mw_perms_str(r->perms, perms), 4);
-	out_char(' ');
-	out_str(mw_kind_name(r->kind));
-	if (r->name != NULL) {
-		klen = strlen(mw_kind_name(r->kind));
-		out_pad(w->kind - klen + 1);
+	len = size_text(r->end - r->start, text);
+	p = out_reserve(2 * 16 + 2 + 8 + 6 + 2 * w->kind + 2);
+	p = put_hex(p, r->start, w->addr);
+	*p++ = '-';
+	p = put_hex(p, r->end, w->addr);
+	p = put_pad(p, w->size - len + 1);
+	memcpy(p, text, len);
+	p += len;
+	*p++ = ' ';
+	mw_perms_str(r->perms, p);
+	p[4] = ' ';
+	p += 5;
+	memcpy(p, kind, klen);
+	p += klen;
+	if (r->name != NULL)
+		p = put_pad(p, w->kind - klen + 1);
+	out_commit(p);
+	if (r->name != NULL)
 		out_text_name(r->name);
-	}
 	out_end_line();
 }
 

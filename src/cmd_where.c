@@ -153,11 +153,12 @@ is_word_char(char c)
 
 /* Every 0x number of a line that stands as a word. */
 static int
-answer_line(struct where *w, char *line, size_t lineno)
+answer_line(struct where *w, const char *line, size_t lineno)
 {
-	const char	*why;
-	char		*p, *end, save;
+	const char	*p, *end, *why;
+	char		 token[64];
 	uint64_t	 addr;
+	size_t		 len;
 	int		 rc = 0;
 
 	for (p = line; (p = strstr(p, "0x")) != NULL && rc == 0; p = end) {
@@ -169,14 +170,16 @@ answer_line(struct where *w, char *line, size_t lineno)
 			end++;
 		if (is_word_char(*end))
 			continue;
-		save = *end;
-		*end = '\0';
-		if (parse_addr(p, &addr, &why) == -1) {
-			warnx("stdin:%zu: %s: %s", lineno, p, why);
+		len = (size_t)(end - p);
+		if (len >= sizeof(token))
+			len = sizeof(token) - 1;	/* too long anyway */
+		memcpy(token, p, len);
+		token[len] = '\0';
+		if (parse_addr(token, &addr, &why) == -1) {
+			warnx("stdin:%zu: %s: %s", lineno, token, why);
 			rc = EXIT_USAGE;
 		} else
 			rc = answer(w, line, addr);
-		*end = save;
 	}
 	return rc;
 }

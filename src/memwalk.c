@@ -34,11 +34,17 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* "-1", "-42": a negative PID, which getopt takes for an option. */
-static bool
-looks_negative(const char *arg)
+/* "-1", "-42": getopt would take a negative number for options. */
+static void
+refuse_negative_numbers(int argc, char **argv)
 {
-	return arg != NULL && arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (argv[i][0] == '-' && argv[i][1] >= '0' &&
+		    argv[i][1] <= '9') {
+			warnx("%s: negative numbers are neither PIDs nor "
+			    "addresses", argv[i]);
+			exit(EXIT_USAGE);
+		}
 }
 
 static int
@@ -62,14 +68,12 @@ parse_options(int argc, char **argv, struct options *o)
 			printf("memwalk %s\n", PACKAGE_VERSION);
 			exit(0);
 		default:
-			if (looks_negative(argv[optind - 1]))
-				warnx("%s: invalid PID: too small (a PID is "
-				    "1..%d)", argv[optind - 1], INT32_MAX);
-			else if (optopt != 0)
-				warnx("unknown option -%c", optopt);
+			if (optopt != 0)
+				warnx("unknown option -%c (see memwalk -h)",
+				    optopt);
 			else
-				warnx("unknown option %s", argv[optind - 1]);
-			usage(stderr);
+				warnx("unknown option %s (see memwalk -h)",
+				    argv[optind - 1]);
 			exit(EXIT_USAGE);
 		}
 	}
@@ -83,6 +87,7 @@ main(int argc, char **argv)
 	char		**operands;
 	int		 n, rc;
 
+	refuse_negative_numbers(argc, argv);
 	n = argc - parse_options(argc, argv, &o);
 	operands = argv + argc - n;
 	if (n > 0 && strcmp(operands[0], "where") == 0)

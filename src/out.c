@@ -103,26 +103,62 @@ out_end_line(void)
 int
 hex_digits(uint64_t v)
 {
-	int	n = 1;
-
-	while (v >>= 4)
-		n++;
-	return n;
+	return v == 0 ? 1 : (67 - __builtin_clzll(v)) / 4;
 }
 
-/* Lowercase hex, zero-padded to width digits. */
+/* Room for n more bytes (n <= OUT_BUF): where to write them. */
+char *
+out_reserve(size_t n)
+{
+	if (OUT_BUF - used < n)
+		out_flush();
+	return buf + used;
+}
+
+/* The bytes up to end, written after out_reserve, are taken. */
+void
+out_commit(const char *end)
+{
+	used = (size_t)(end - buf);
+	if (used == OUT_BUF)
+		out_flush();
+}
+
+/*
+ * Eight nibbles to eight lowercase hex characters at once (SWAR): spread
+ * the nibbles to bytes, add '0', and 'a' - '0' - 10 more where a nibble
+ * is 10 or above. The most significant nibble comes first in memory.
+ */
+static inline uint64_t
+hex8(uint32_t x)
+{
+	uint64_t	v = x, above9;
+
+	v = (v | v << 16) & 0x0000ffff0000ffffULL;
+	v = (v | v << 8) & 0x00ff00ff00ff00ffULL;
+	v = (v | v << 4) & 0x0f0f0f0f0f0f0f0fULL;
+	above9 = ((v + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+	v += 0x3030303030303030ULL + above9 * ('a' - '0' - 10);
+	return __builtin_bswap64(v);
+}
+
+/* Lowercase hex, zero-padded to width (at most 16) digits. */
+char *
+put_hex(char *p, uint64_t v, int width)
+{
+	uint64_t	both[2] = { hex8((uint32_t)(v >> 32)), hex8((uint32_t)v) };
+	int		n = hex_digits(v);
+
+	if (n < width)
+		n = width;
+	memcpy(p, (char *)both + 16 - n, (size_t)n);
+	return p + n;
+}
+
 void
 out_hex(uint64_t v, int width)
 {
-	static const char	digits[] = "0123456789abcdef";
-	char			tmp[16];
-	int			n = hex_digits(v), i;
-
-	for (i = n; i < width; i++)
-		out_char('0');
-	for (i = n - 1; i >= 0; i--, v >>= 4)
-		tmp[i] = digits[v & 0xf];
-	out_bytes(tmp, (size_t)n);
+	out_commit(put_hex(out_reserve(16), v, width));
 }
 
 void
@@ -177,7 +213,15 @@ out_json_str(const char *s)
 void
 out_text_name(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	const unsigned char	*p = (const unsigned char *)s;
+
+	while (*p >= 0x20 && *p != 0x7f)
+		p++;
+	if (*p == '\0') {		/* the common case: nothing to escape */
+		out_bytes(s, (size_t)(p - (const unsigned char *)s));
+		return;
+	}
+	for (p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f) {
 			out_char('\\');
 			out_char((char)('0' + (*p >> 6)));

@@ -1,0 +1,224 @@
+/*
+ * check_query.c: single-address lookups on live processes. The ioctl
+ * path (PROCMAP_QUERY) and the text path (MW_QUERY_TEXT) must agree with
+ * each other and with the full read, field by field, at every edge.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/utsname.h>
+
+#include "mwi.h"
+#include "tutil.h"
+
+static void
+ck_same_region(const struct mw_region *a, const struct mw_region *b,
+    uint64_t addr)
+{
+	ck_assert_msg(a->start == b->start && a->end == b->end,
+	    "0x%llx: %llx-%llx vs %llx-%llx", (unsigned long long)addr,
+	    (unsigned long long)a->start, (unsigned long long)a->end,
+	    (unsigned long long)b->start, (unsigned long long)b->end);
+	ck_assert_uint_eq(a->offset, b->offset);
+	ck_assert_uint_eq(a->inode, b->inode);
+	ck_assert_uint_eq(a->dev_major, b->dev_major);
+	ck_assert_uint_eq(a->dev_minor, b->dev_minor);
+	ck_assert_uint_eq(a->perms, b->perms);
+	ck_assert_uint_eq(a->flags, b->flags);
+	ck_assert_msg(a->kind == b->kind, "0x%llx: kind %s vs %s",
+	    (unsigned long long)addr, mw_kind_name(a->kind),
+	    mw_kind_name(b->kind));
+	ck_assert_int_eq(a->name == NULL, b->name == NULL);
+	if (a->name != NULL)
+		ck_assert_str_eq(a->name, b->name);
+}
+
+/* Ask both handles and the full map; all three must agree. */
+static int
+ck_lookup(struct mw_query *qi, struct mw_query *qt,
+    const struct mw_maps *m, uint64_t addr)
+{
+	struct mw_region	 ri, rt;
+	const struct mw_region	*rm = mw_maps_find(m, addr);
+	int			 fi, ft;
+
+	fi = mw_query_addr(qi, addr, &ri);
+	ft = mw_query_addr(qt, addr, &rt);
+	ck_assert_int_ne(fi, -1);
+	ck_assert_int_eq(fi, ft);
+	ck_assert_int_eq(fi, rm != NULL);
+	if (fi == 1) {
+		ck_same_region(&ri, &rt, addr);
+		ck_same_region(&ri, rm, addr);
+	}
+	return fi;
+}
+
+static bool
+kernel_has_procmap_query(void)
+{
+	struct utsname	u;
+	int		major = 0, minor = 0;
+
+	uname(&u);
+	sscanf(u.release, "%d.%d", &major, &minor);
+	return major > 6 || (major == 6 && minor >= 11);
+}
+
+static void
+check_process(pid_t pid)
+{
+	struct mw_query		*qi = mw_query_open(pid, 0);
+	struct mw_query		*qt = mw_query_open(pid, MW_QUERY_TEXT);
+	struct mw_maps		*m = mw_maps_read(pid);
+	const struct mw_region	*v;
+	size_t			 n, found = 0;
+
+	ck_assert_ptr_nonnull(qi);
+	ck_assert_ptr_nonnull(qt);
+	ck_assert_ptr_nonnull(m);
+	v = mw_maps_regions(m, &n);
+	ck_assert_uint_gt(n, 10);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t mid = v[i].start + (v[i].end - v[i].start) / 2;
+
+		found += ck_lookup(qi, qt, m, v[i].start);
+		found += ck_lookup(qi, qt, m, mid);
+		found += ck_lookup(qi, qt, m, v[i].end - 1);
+		if (v[i].end != UINT64_MAX)
+			ck_lookup(qi, qt, m, v[i].end);
+		if (v[i].start > 0)
+			ck_lookup(qi, qt, m, v[i].start - 1);
+	}
+	ck_assert_uint_eq(found, 3 * n);
+	ck_assert_int_eq(ck_lookup(qi, qt, m, 0), 0);
+	ck_assert_int_eq(ck_lookup(qi, qt, m, 0x10), 0);
+	ck_assert_int_eq(ck_lookup(qi, qt, m, UINT64_C(1) << 63), 0);
+	ck_assert_int_eq(ck_lookup(qi, qt, m, UINT64_MAX), 0);
+	ck_assert_int_eq(mw_query_uses_ioctl(qt), 0);
+	if (kernel_has_procmap_query())
+		ck_assert_int_eq(mw_query_uses_ioctl(qi), 1);
+	mw_query_close(qi);
+	mw_query_close(qt);
+	mw_maps_free(m);
+}
+
+START_TEST(test_paths_agree_on_target)
+{
+	struct tu_target	*t = tu_target_start(NULL);
+
+	check_process(t->pid);
+	tu_target_stop(t);
+}
+END_TEST
+
+/* More mappings and threads: the same agreement at every edge. */
+START_TEST(test_paths_agree_on_busy_target)
+{
+	static const char *const args[] = { "--maps", "300", "--threads", "4",
+	    NULL };
+	struct tu_target	*t = tu_target_start(args);
+
+	check_process(t->pid);
+	tu_target_stop(t);
+}
+END_TEST
+
+START_TEST(test_known_addresses_of_target)
+{
+	static const struct {
+		const char	*name;
+		enum mw_kind	 kind;
+	} want[] = {
+		{ "odd_file", MW_KIND_FILE }, { "deleted", MW_KIND_FILE },
+		{ "memfd", MW_KIND_SHMEM }, { "sysv", MW_KIND_SHMEM },
+		{ "anon_shared", MW_KIND_SHMEM }, { "guard", MW_KIND_GUARD },
+		{ "heap", MW_KIND_HEAP }, { "big_malloc", MW_KIND_ANON },
+		{ "data", MW_KIND_DATA }, { "bss", MW_KIND_BSS },
+		{ "rodata", MW_KIND_RODATA }, { "text", MW_KIND_TEXT },
+		{ "stack", MW_KIND_STACK },
+	};
+	struct tu_target	*t = tu_target_start(NULL);
+	struct mw_query		*q = mw_query_open(t->pid, 0);
+	struct mw_region	 r;
+
+	ck_assert_ptr_nonnull(q);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint64_t a = tu_addr(t, want[i].name);
+
+		ck_assert_msg(a != 0, "target printed no %s", want[i].name);
+		ck_assert_int_eq(mw_query_addr(q, a, &r), 1);
+		ck_assert_msg(r.kind == want[i].kind, "%s: %s, expected %s",
+		    want[i].name, mw_kind_name(r.kind),
+		    mw_kind_name(want[i].kind));
+	}
+	ck_assert_int_eq(mw_query_addr(q, tu_addr(t, "odd_file"), &r), 1);
+	ck_assert_ptr_nonnull(strstr(r.name, "/odd name\nwith newline"));
+	ck_assert_int_eq(mw_query_addr(q, tu_addr(t, "deleted"), &r), 1);
+	ck_assert(r.flags & MW_REGION_DELETED);
+	mw_query_close(q);
+	tu_target_stop(t);
+}
+END_TEST
+
+START_TEST(test_gone_and_bad)
+{
+	struct tu_target	*t = tu_target_start(NULL);
+	struct mw_query		*q = mw_query_open(t->pid, 0);
+	struct mw_region	 r;
+	uint64_t		 heap = tu_addr(t, "heap");
+
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(mw_query_addr(q, heap, &r), 1);
+	tu_target_stop(t);
+	ck_assert_int_eq(mw_query_addr(q, heap, &r), -1);
+	ck_assert_int_eq(errno, ESRCH);
+	mw_query_close(q);
+
+	errno = 0;
+	ck_assert_ptr_null(mw_query_open(0x3fffffff, 0));
+	ck_assert_int_eq(errno, ESRCH);
+	ck_assert_ptr_null(mw_query_open(-1, 0));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(mw_query_open(0, 0x100));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+/* The text path reads once and again only on a miss. */
+START_TEST(test_text_path_refreshes_on_miss)
+{
+	struct mw_query		*q = mw_query_open(0, MW_QUERY_TEXT);
+	struct mw_region	 r;
+	int			 local;
+	void			*p;
+
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(mw_query_addr(q, (uintptr_t)&local, &r), 1);
+	mwi_faults.read_fail = 1;	/* a hit must not read */
+	ck_assert_int_eq(mw_query_addr(q, (uintptr_t)&local, &r), 1);
+	ck_assert_int_eq(r.kind, MW_KIND_STACK);
+	mwi_faults.read_fail = 0;
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_int_eq(mw_query_addr(q, (uintptr_t)p, &r), 1);
+	ck_assert_uint_eq(r.start, (uintptr_t)p);
+	munmap(p, 4096);
+	mw_query_close(q);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("query");
+	TCase	*tc = tcase_create("live");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_paths_agree_on_target);
+	tcase_add_test(tc, test_paths_agree_on_busy_target);
+	tcase_add_test(tc, test_known_addresses_of_target);
+	tcase_add_test(tc, test_gone_and_bad);
+	tcase_add_test(tc, test_text_path_refreshes_on_miss);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}

@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""memwalk(1) against live processes: the map line for line against the
+kernel's, the JSON shapes, `where` at every edge and from stdin, process
+names, permissions, and the bad-input table (tests/bad_input.tsv).
+
+Each test_* function asserts; the run ends with 'N passed, N failed'.
+"""
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+MEMWALK = os.environ["MEMWALK"]
+TARGET = os.environ["MW_TARGET"]
+SRCDIR = os.environ["top_srcdir"]
+
+KINDS = {"anon", "heap", "stack", "vdso", "vvar", "vsyscall", "text",
+         "rodata", "data", "bss", "file", "shmem", "guard"}
+
+
+class Target:
+    """tests/target: prints NAME 0xADDR lines, then 'ready', then waits."""
+
+    def __init__(self, *args, exe=TARGET):
+        self.p = subprocess.Popen([exe, *args], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        self.addr = {}
+        for line in self.p.stdout:
+            if line == "ready\n":
+                break
+            name, hexaddr = line.split()
+            self.addr[name] = int(hexaddr, 16)
+        else:
+            raise AssertionError("target exited before it was ready")
+        self.pid = self.p.pid
+
+    def stop(self):
+        self.p.stdin.close()
+        assert self.p.wait(10) == 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.p.poll() is None:
+            self.stop()
+
+
+def run(*args, stdin=None, user=None):
+    cmd = [MEMWALK, *map(str, args)]
+    if user is not None:
+        cmd = ["setpriv", "--reuid", str(user), "--regid", str(user),
+               "--clear-groups", "--inh-caps=-all"] + cmd
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True,
+                          timeout=60)
+
+
+def ok(*args, stdin=None):
+    r = run(*args, stdin=stdin)
+    assert r.returncode == 0, f"memwalk {args}: {r.returncode} {r.stderr}"
+    assert r.stderr == "", r.stderr
+    return r.stdout
+
+
+def unescape(name):
+    return name.replace("\\012", "\n")
+
+
+def kernel_maps(pid):
+    """The kernel's own lines, split the simple way (fine in a test)."""
+    rows = []
+    with open(f"/proc/{pid}/maps", "rb") as f:
+        for raw in f.read().decode("utf-8", "surrogateescape").splitlines():
+            parts = raw.split(None, 5)
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            name = unescape(parts[5].lstrip(" ")) if len(parts) > 5 else None
+            rows.append({"start": start, "end": end, "perms": parts[1],
+                         "offset": int(parts[2], 16), "dev": parts[3],
+                         "inode": int(parts[4]), "path": name})
+    return rows
+
+
+def test_map_matches_kernel_line_for_line():
+    with Target("--maps", "200", "--threads", "3") as t:
+        doc = json.loads(ok("--json", t.pid))
+        kernel = kernel_maps(t.pid)
+    assert doc["pid"] == t.pid
+    assert len(doc["regions"]) == len(kernel), (len(doc["regions"]),
+                                               len(kernel))
+    for got, want in zip(doc["regions"], kernel):
+        assert int(got["start"], 16) == want["start"]
+        assert int(got["end"], 16) == want["end"]
+        for key in ("perms", "offset", "dev", "inode", "path"):
+            assert got[key] == want[key], (key, got, want)
+        assert got["size"] == want["end"] - want["start"]
+
+
+def test_json_shape():
+    with Target() as t:
+        doc = json.loads(ok("--json", t.pid))
+    assert set(doc) >= {"pid", "regions", "totals"}
+    for r in doc["regions"]:
+        assert re.fullmatch(r"0x[0-9a-f]+", r["start"]), r
+        assert re.fullmatch(r"0x[0-9a-f]+", r["end"]), r
+        assert isinstance(r["size"], int) and r["size"] > 0
+        assert re.fullmatch(r"[r-][w-][x-][sp]", r["perms"])
+        assert isinstance(r["offset"], int) and isinstance(r["inode"], int)
+        assert re.fullmatch(r"[0-9a-f]{2,}:[0-9a-f]{2,}", r["dev"])
+        assert r["path"] is None or isinstance(r["path"], str)
+        assert r["kind"] in KINDS, r
+    totals = {}
+    for r in doc["regions"]:
+        totals[r["kind"]] = totals.get(r["kind"], 0) + r["size"]
+    assert doc["totals"] == totals
+
+
+EXPECTED_KINDS = {
+    "odd_file": "file", "deleted": "file", "memfd": "shmem",
+    "sysv": "shmem", "anon_shared": "shmem", "guard": "guard",
+    "heap": "heap", "big_malloc": "anon", "data": "data", "bss": "bss",
+    "rodata": "rodata", "text": "text", "stack": "stack", "many": "anon",
+}
+
+
+def where_json(pid, *addrs, text_only=False):
+    opts = ["--no-procmap-query"] if text_only else []
+    return json.loads(ok("where", "--json", *opts, pid, *addrs))
+
+
+def test_where_kinds_of_target():
+    with Target("--maps", "10") as t:
+        names = sorted(EXPECTED_KINDS)
+        doc = where_json(t.pid, *(hex(t.addr[n]) for n in names))
+    assert doc["pid"] == t.pid
+    assert len(doc["addresses"]) == len(names)
+    for name, a in zip(names, doc["addresses"]):
+        assert int(a["address"], 16) == t.addr[name]
+        assert a["kind"] == EXPECTED_KINDS[name], (name, a)
+        assert a["label"] is None
+        region = a["region"]
+        assert a["offset"] == t.addr[name] - int(region["start"], 16)
+        if region["inode"]:
+            assert a["file_offset"] == region["offset"] + a["offset"]
+        else:
+            assert a["file_offset"] is None
+    odd = doc["addresses"][names.index("odd_file")]["region"]["path"]
+    assert odd.endswith("/odd name\nwith newline"), odd
+    deleted = doc["addresses"][names.index("deleted")]["region"]
+    assert deleted["path"].endswith("/gone (deleted)") and deleted["deleted"]
+
+
+def test_where_edges_both_paths_agree():
+    """Inside, at both edges of, and between regions; ioctl == text."""
+    with Target("--maps", "50") as t:
+        kernel = kernel_maps(t.pid)
+        addrs = [0, 0x10, 2**63, 2**64 - 1]
+        for r in kernel:
+            addrs += [r["start"], r["end"] - 1, r["end"], r["start"] - 1]
+        addrs = [hex(a) for a in addrs if 0 <= a < 2**64]
+        by_query = where_json(t.pid, *addrs)
+        by_text = where_json(t.pid, *addrs, text_only=True)
+    assert by_query == by_text
+    starts = {r["start"]: r for r in kernel}
+    for a in by_query["addresses"]:
+        addr = int(a["address"], 16)
+        covering = [r for r in kernel if r["start"] <= addr < r["end"]]
+        if covering:
+            assert int(a["region"]["start"], 16) == covering[0]["start"]
+            assert a["kind"] != "unmapped"
+        else:
+            assert a["kind"] == "unmapped" and a["region"] is None, a
+            assert a["offset"] is None
+    assert any(a["kind"] == "unmapped" for a in by_query["addresses"])
+    assert starts
+
+
+def test_where_decimal_and_text_output():
+    with Target() as t:
+        heap = t.addr["heap"]
+        out = ok("where", t.pid, str(heap), hex(t.addr["text"]), "0x10")
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert re.match(rf"0x{heap:x}  heap  [0-9a-f]+-[0-9a-f]+ rw-p  \+0x[0-9a-f]+  \[heap\]$", lines[0]), lines[0]
+    assert re.match(r"0x[0-9a-f]+  text  .* r-xp  \+0x[0-9a-f]+  .*/target  \(file offset 0x[0-9a-f]+\)$", lines[1]), lines[1]
+    assert lines[2] == "0x10  unmapped"
+
+
+def test_where_stdin_labels():
+    """p_mem output, Python's hex(id(x)) and noise: each 0x word answered."""
+    with Target() as t:
+        heap, stack = t.addr["heap"], t.addr["stack"]
+        text = (f"a:\t0x{stack:x}\t{stack}\tstack\n"
+                "no address here\n"
+                f"0x{heap:x}\n"
+                "word0x1234 and 0x12zz are not addresses\n"
+                f"b-a:\tp1:0x{stack:x}\tp2:0x{heap:x}\tdiff:\t4\n")
+        doc = json.loads(ok("where", "--json", t.pid, "-", stdin=text))
+        plain = ok("where", t.pid, "-", stdin=text)
+    got = [(a["label"], int(a["address"], 16), a["kind"])
+           for a in doc["addresses"]]
+    line1 = f"a:\t0x{stack:x}\t{stack}\tstack"
+    line5 = f"b-a:\tp1:0x{stack:x}\tp2:0x{heap:x}\tdiff:\t4"
+    assert got == [(line1, stack, "stack"), (f"0x{heap:x}", heap, "heap"),
+                   (line5, stack, "stack"), (line5, heap, "heap")], got
+    assert len(plain.splitlines()) == 4
+    assert plain.splitlines()[1] == f"0x{heap:x}  =>  0x{heap:x}  heap  " + \
+        plain.splitlines()[1].split("  heap  ", 1)[1]
+
+
+def test_where_stdin_streams_while_producer_runs():
+    """Answers come out line by line, before stdin ends."""
+    with Target() as t:
+        p = subprocess.Popen([MEMWALK, "where", str(t.pid), "-"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+        p.stdin.write(f"x 0x{t.addr['heap']:x}\n")
+        p.stdin.flush()
+        first = p.stdout.readline()
+        assert "heap" in first, first
+        p.stdin.close()
+        assert p.wait(10) == 0
+
+
+def test_table_output():
+    with Target() as t:
+        out = ok(t.pid)
+        kernel = kernel_maps(t.pid)
+    lines = out.splitlines()
+    assert lines[0] == f"{t.pid} (target)"
+    assert lines[1].startswith("START-END") and lines[1].endswith("NAME")
+    rows = lines[2:2 + len(kernel)]
+    for row, want in zip(rows, kernel):
+        rng, size, perms, kind = row.split()[:4]
+        start, end = (int(x, 16) for x in rng.split("-"))
+        assert (start, end, perms) == (want["start"], want["end"],
+                                       want["perms"]), row
+        assert kind in KINDS
+        assert re.fullmatch(r"[0-9.]+[BKMGTPE]", size), size
+    assert lines[2 + len(kernel)] == ""
+    assert lines[3 + len(kernel)].split() == ["KIND", "REGIONS", "SIZE"]
+    assert lines[-1].split()[:2] == ["total", str(len(kernel))]
+    # The newline in a name is shown as the kernel writes it.
+    assert any(row.endswith("odd name\\012with newline") for row in rows)
+
+
+def test_process_name():
+    tmp = tempfile.mkdtemp()
+    try:
+        name = f"mwt{os.getpid() % 100000}"
+        exe = os.path.join(tmp, name)
+        shutil.copy(TARGET, exe)
+        with Target(exe=exe) as t:
+            doc = json.loads(ok("--json", name))
+            assert doc["pid"] == t.pid
+            with Target(exe=exe) as u:
+                r = run(name)
+                assert r.returncode == 2, r
+                m = re.fullmatch(
+                    rf"memwalk: {name}: 2 processes have that name: "
+                    rf"(\d+) (\d+); give a PID\n", r.stderr)
+                assert m, r.stderr
+                assert {t.pid, u.pid} == set(map(int, m.groups()))
+    finally:
+        shutil.rmtree(tmp)
+
+
+def kernel_thread_pid():
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[6]) & 0x00200000:
+                return int(entry)
+    return None
+
+
+def dead_pid():
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test_bad_input_table():
+    kthread = kernel_thread_pid()
+    zombie = subprocess.Popen(["true"])
+    for _ in range(100):
+        with open(f"/proc/{zombie.pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        time.sleep(0.01)
+    rows = 0
+    with Target() as t:
+        values = {"target": t.pid, "dead": dead_pid(), "zombie": zombie.pid,
+                  "kthread": kthread}
+        with open(os.path.join(SRCDIR, "tests", "bad_input.tsv")) as f:
+            for line in f:
+                if line.startswith("#") or not line.strip("\n"):
+                    continue
+                args, stdin, status, pattern = line.rstrip("\n").split("\t")
+                if "{kthread}" in args and kthread is None:
+                    continue
+                argv = shlex.split(args.format(**values))
+                r = run(*argv, stdin=stdin.replace("\\n", "\n"))
+                what = f"memwalk {args!r}: {r.returncode} {r.stderr!r}"
+                assert r.returncode == int(status), what
+                assert r.stderr.count("\n") == 1, what
+                assert re.search(pattern, r.stderr.rstrip("\n")), what
+                assert r.stdout == "" or "where" in argv, what
+                rows += 1
+    zombie.wait()
+    assert rows >= 25, rows
+
+
+def test_permission_denied_names_the_rule():
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        print("  (skipped: needs root and setpriv)")
+        return
+    tmp = tempfile.mkdtemp()
+    os.chmod(tmp, 0o755)
+    try:
+        exe = os.path.join(tmp, "memwalk")
+        shutil.copy(MEMWALK, exe)
+        os.chmod(exe, 0o755)
+        with Target() as t:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534",
+                   "--clear-groups", "--inh-caps=-all", exe]
+            for extra in ([], ["where"]):
+                args = [*extra, str(t.pid)] + (["0x1000"] if extra else [])
+                r = subprocess.run(cmd + args, capture_output=True,
+                                   text=True, timeout=30)
+                assert r.returncode == 1, r
+                assert re.fullmatch(
+                    rf"memwalk: {t.pid}: /proc/{t.pid}/maps: Permission "
+                    r"denied: the process belongs to uid 0 and memwalk runs "
+                    r"as uid 65534 without CAP_SYS_PTRACE .*\n",
+                    r.stderr), r.stderr
+            assert ok(t.pid)  # and as root it works
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_process_exiting_while_read():
+    """Short-lived targets: a full answer or one clean error, never more."""
+    outcomes = set()
+    for i in range(60):
+        p = subprocess.Popen(["sleep", "0.0%d" % (i % 10)])
+        r = run(p.pid) if i % 2 else run("where", p.pid, "0x1000")
+        p.wait()
+        assert r.returncode in (0, 1), r
+        if r.returncode == 1:
+            assert r.stderr.count("\n") == 1 and \
+                r.stderr.startswith("memwalk: "), r.stderr
+        outcomes.add(r.returncode)
+    assert 0 in outcomes
+
+
+def test_help_and_version():
+    r = run("-h")
+    assert r.returncode == 0 and r.stdout.startswith("usage: memwalk")
+    r = run("--version")
+    assert r.returncode == 0 and re.fullmatch(r"memwalk \d+\.\d+\.\d+\n",
+                                              r.stdout)
+
+
+def main():
+    tests = [(n, f) for n, f in sorted(globals().items())
+             if n.startswith("test_") and callable(f)]
+    only = sys.argv[1:]
+    passed = failed = 0
+    for name, fn in tests:
+        if only and name not in only:
+            continue
+        try:
+            fn()
+        except Exception as e:  # report and go on
+            failed += 1
+            print(f"FAIL {name}: {type(e).__name__}: {e}")
+        else:
+            passed += 1
+            print(f"ok   {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
