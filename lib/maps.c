@@ -10,14 +10,21 @@
  * inode is decimal; the name is the rest of the line after the padding
  * (it may hold spaces) and the kernel escapes only '\n', as "\012".
  *
- * struct mw_maps owns one buffer, the text itself: each line's name is
- * NUL-terminated and unescaped in place, and regions point into it.
+ * The text is parsed block by block as it arrives (stream.c); a line cut
+ * by a block's end waits in the carry buffer for the rest. Each name is
+ * unescaped in place, then copied into the name chunks that struct
+ * mw_maps owns; chunks never move, so regions point into them:
  *
- * Invariants after mwi_maps_from_text:
+ *   maps->names -> [ next | used | size | "[heap]\0/usr/lib/libc.so.6\0..." ]
+ *                     |
+ *                     v  older chunk ...
+ *
+ * Invariants of a struct mw_maps:
  *   regions[i].start < regions[i].end <= regions[i+1].start;
  *   no two regions overlap: of entries that a torn read (the kernel
  *   drops its lock between read() calls) left overlapping, the one read
- *   later wins, being the newer view.
+ *   later wins, being the newer view; an entry that loses to any later
+ *   one is dropped (see sort_and_resolve).
  *
  * The parser is hand-written: sscanf costs ~8x more per line.
  */
@@ -140,75 +147,61 @@ unescape_name(char *s)
 }
 
 /*
- * Parse one line [p, eol) into *r. *eol is '\n' or the buffer's final
- * NUL, which stops every digit scan; the name is NUL-terminated there.
+ * Parse the line at p into *r; returns the start of the next line, or
+ * NULL when the line is malformed. One pass: the fixed fields stop at
+ * the first byte that does not fit (a '\n' never fits, and the text
+ * ends in a NUL, so no scan leaves the buffer), then the name runs to
+ * the '\n', where it is NUL-terminated in place.
  */
-static bool
-parse_line(char *p, char *eol, struct mw_region *r)
+static char *
+parse_line(char *p, const char *end, struct mw_region *r)
 {
 	const char	*q;
+	char		*eol;
 	uint64_t	 major, minor;
 
-	memset(r, 0, sizeof(*r));
+	r->flags = 0;
+	r->kind = MW_KIND_ANON;
+	r->name = NULL;
 	q = parse_hex(p, &r->start);
-	q = expect(q, eol, '-');
+	q = expect(q, end, '-');
 	if (q != NULL)
 		q = parse_hex(q, &r->end);
-	q = expect(q, eol, ' ');
+	q = expect(q, end, ' ');
 	if (q != NULL)
-		q = parse_perms(q, eol, &r->perms);
-	q = expect(q, eol, ' ');
+		q = parse_perms(q, end, &r->perms);
+	q = expect(q, end, ' ');
 	if (q != NULL)
 		q = parse_hex(q, &r->offset);
-	q = expect(q, eol, ' ');
+	q = expect(q, end, ' ');
 	if (q != NULL)
 		q = parse_hex(q, &major);
-	q = expect(q, eol, ':');
+	q = expect(q, end, ':');
 	if (q != NULL)
 		q = parse_hex(q, &minor);
-	q = expect(q, eol, ' ');
+	q = expect(q, end, ' ');
 	if (q != NULL)
 		q = parse_dec(q, &r->inode);
 	if (q == NULL || r->start >= r->end || major > 0xfff ||
 	    minor > 0xfffff)
-		return false;
-	if (q < eol && *q != ' ')
-		return false;
-	while (q < eol && *q == ' ')
-		q++;
+		return NULL;
 	r->dev_major = (unsigned int)major;
 	r->dev_minor = (unsigned int)minor;
-	if (q == eol)
-		return true;
-	if (memchr(q, '\0', (size_t)(eol - q)) != NULL)
-		return false;
-	*eol = '\0';
-	r->name = q;
-	unescape_name((char *)q);
-	if (mwi_name_is_deleted(r->name))
-		r->flags |= MW_REGION_DELETED;
-	return true;
-}
-
-static size_t
-count_lines(const char *p, const char *end)
-{
-	size_t	n = 0;
-
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		n++;
-		p++;
+	if (*q != ' ' && *q != '\n' && q != end)
+		return NULL;
+	while (*q == ' ')
+		q++;
+	eol = strchrnul(q, '\n');
+	if (eol != end && *eol != '\n')
+		return NULL;		/* a NUL inside the line */
+	if (eol != q) {
+		*eol = '\0';
+		r->name = q;
+		unescape_name((char *)q);
+		if (mwi_name_is_deleted(r->name))
+			r->flags |= MW_REGION_DELETED;
 	}
-	return n + 1;
-}
-
-static bool
-is_sorted_disjoint(const struct mw_region *v, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		if (v[i].start < v[i - 1].end)
-			return false;
-	return true;
+	return eol == end ? eol : eol + 1;
 }
 
 static int
@@ -224,94 +217,351 @@ cmp_by_start_then_line(const void *a, const void *b, void *base)
 }
 
 /*
- * Sort by start and resolve overlaps left by a torn read: of two
- * overlapping entries, keep the one read later (higher line number).
- * Only called when the kernel's order was broken, which is rare.
+ * Overlaps left by a torn read are resolved pairwise, the later line
+ * winning: an entry is dropped when any entry read after it overlaps it
+ * (whether or not that one survives in turn). With the entries sorted by
+ * start, the newer overlapping ones are of two sorts:
+ *
+ *   to the left, starting at or before e and ending after e.start: a
+ *     max-heap of positions by line, whose top is discarded while it
+ *     ends at or before e.start (what it discards ends before every
+ *     later e starts too);
+ *   to the right, starting in [e.start, e.end): a range of positions,
+ *     whose highest line a sparse table answers.
+ *
+ * O(n log n), and only run when the kernel's order was broken.
  */
+struct overlap {
+	const struct mw_region	*v;
+	const size_t		*idx;	/* positions -> line (= index in v) */
+	size_t			 n;
+	size_t			*heap;	/* positions, max line on top */
+	size_t			 nheap;
+	size_t			*table;	/* table[k * n + i]: max line in [i, i + 2^k) */
+};
+
+static void
+heap_push(struct overlap *o, size_t pos)
+{
+	size_t	i = o->nheap++, parent;
+
+	while (i > 0 && o->idx[o->heap[parent = (i - 1) / 2]] < o->idx[pos]) {
+		o->heap[i] = o->heap[parent];
+		i = parent;
+	}
+	o->heap[i] = pos;
+}
+
+static void
+heap_pop(struct overlap *o)
+{
+	size_t	last = o->heap[--o->nheap], i = 0, child;
+
+	while ((child = 2 * i + 1) < o->nheap) {
+		if (child + 1 < o->nheap &&
+		    o->idx[o->heap[child + 1]] > o->idx[o->heap[child]])
+			child++;
+		if (o->idx[o->heap[child]] <= o->idx[last])
+			break;
+		o->heap[i] = o->heap[child];
+		i = child;
+	}
+	o->heap[i] = last;
+}
+
+static unsigned int
+log2_floor(size_t x)
+{
+	return 63u - (unsigned int)__builtin_clzll(x);
+}
+
+static void
+table_build(struct overlap *o)
+{
+	size_t	n = o->n;
+
+	for (size_t i = 0; i < n; i++)
+		o->table[i] = o->idx[i];
+	for (unsigned int k = 1; ((size_t)1 << k) <= n; k++)
+		for (size_t i = 0; i + ((size_t)1 << k) <= n; i++) {
+			size_t	a = o->table[(k - 1) * n + i];
+			size_t	b = o->table[(k - 1) * n + i + ((size_t)1 << (k - 1))];
+
+			o->table[k * n + i] = a > b ? a : b;
+		}
+}
+
+/* The highest line among positions [a, b), a < b. */
+static size_t
+table_max(const struct overlap *o, size_t a, size_t b)
+{
+	unsigned int	k = log2_floor(b - a);
+	size_t		x = o->table[k * o->n + a];
+	size_t		y = o->table[k * o->n + b - ((size_t)1 << k)];
+
+	return x > y ? x : y;
+}
+
+/* Is the entry at position pos overlapped by one read after it? */
+static bool
+overlapped_by_newer(struct overlap *o, size_t pos)
+{
+	const struct mw_region	*e = &o->v[o->idx[pos]];
+	size_t			 lo = pos + 1, hi = o->n, line = o->idx[pos];
+
+	while (o->nheap > 0 && o->v[o->idx[o->heap[0]]].end <= e->start)
+		heap_pop(o);
+	if (o->nheap > 0 && o->idx[o->heap[0]] > line)
+		return true;
+	while (lo < hi) {	/* the first position starting at e->end */
+		size_t	mid = lo + (hi - lo) / 2;
+
+		if (o->v[o->idx[mid]].start < e->end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > pos + 1 && table_max(o, pos + 1, lo) > line;
+}
+
 static int
 sort_and_resolve(struct mw_region *v, size_t *np)
 {
-	size_t		 n = *np, *idx, *keep, nkeep = 0;
-	struct mw_region *copy;
+	struct overlap		 o = { .v = v, .n = *np };
+	size_t			*idx, nkeep = 0;
+	struct mw_region	*copy;
+	int			 rc = -1;
 
-	idx = mwi_reallocarray(NULL, n, sizeof(*idx));
-	copy = mwi_reallocarray(NULL, n, sizeof(*copy));
-	if (idx == NULL || copy == NULL) {
-		free(idx);
-		free(copy);
-		return -1;
-	}
-	keep = idx;
-	for (size_t i = 0; i < n; i++)
+	if (o.n < 2)
+		return 0;
+	idx = mwi_reallocarray(NULL, o.n, sizeof(*idx));
+	o.heap = mwi_reallocarray(NULL, o.n, sizeof(*o.heap));
+	o.table = mwi_reallocarray(NULL, o.n, (log2_floor(o.n) + 1) *
+	    sizeof(*o.table));
+	copy = mwi_reallocarray(NULL, o.n, sizeof(*copy));
+	if (idx == NULL || o.heap == NULL || o.table == NULL || copy == NULL)
+		goto out;
+	for (size_t i = 0; i < o.n; i++)
 		idx[i] = i;
-	qsort_r(idx, n, sizeof(*idx), cmp_by_start_then_line, v);
-	for (size_t i = 0; i < n; i++) {
-		size_t	cur = idx[i];
-
-		if (nkeep > 0 && v[cur].start < v[keep[nkeep - 1]].end) {
-			if (cur > keep[nkeep - 1])
-				keep[nkeep - 1] = cur;
-			continue;
-		}
-		keep[nkeep++] = cur;
+	qsort_r(idx, o.n, sizeof(*idx), cmp_by_start_then_line, v);
+	o.idx = idx;
+	table_build(&o);
+	for (size_t pos = 0; pos < o.n; pos++) {
+		if (!overlapped_by_newer(&o, pos))
+			copy[nkeep++] = v[idx[pos]];
+		heap_push(&o, pos);
 	}
-	for (size_t i = 0; i < nkeep; i++)
-		copy[i] = v[keep[i]];
 	memcpy(v, copy, nkeep * sizeof(*v));
-	free(copy);
-	free(idx);
 	*np = nkeep;
+	rc = 0;
+out:
+	free(copy);
+	free(o.table);
+	free(o.heap);
+	free(idx);
+	return rc;
+}
+
+#define NAMES_CHUNK	(16 * 1024)
+
+/* A stable copy of a name, in the maps' chunks. */
+static const char *
+keep_name(struct mw_maps *m, const char *name)
+{
+	size_t			 len = strlen(name) + 1, size;
+	struct mwi_chunk	*c = m->names;
+
+	if (c == NULL || c->size - c->used < len) {
+		size = len > NAMES_CHUNK ? len : NAMES_CHUNK;
+		if ((c = mwi_malloc(sizeof(*c) + size)) == NULL)
+			return NULL;
+		c->next = m->names;
+		c->used = 0;
+		c->size = size;
+		m->names = c;
+	}
+	memcpy(c->data + c->used, name, len);
+	c->used += len;
+	return c->data + c->used - len;
+}
+
+/* The parser's state between blocks. */
+struct parser {
+	struct mw_maps	*m;
+	size_t		 cap;		/* of m->regions */
+	char		*carry;		/* a line cut by a block's end */
+	size_t		 carry_len, carry_cap;
+	size_t		 line;
+	uint64_t	 prev_end;
+	bool		 sorted;
+	size_t		 errline;	/* of a malformed line */
+};
+
+/* Room for one more region; the array grows by half. */
+static struct mw_region *
+next_slot(struct parser *ps)
+{
+	struct mw_maps		*m = ps->m;
+	struct mw_region	*v;
+	size_t			 ncap;
+
+	if (m->nregions < ps->cap)
+		return &m->regions[m->nregions];
+	ncap = ps->cap + ps->cap / 2 + 64;
+	if ((v = mwi_reallocarray(m->regions, ncap, sizeof(*v))) == NULL)
+		return NULL;
+	m->regions = v;
+	ps->cap = ncap;
+	return &v[m->nregions];
+}
+
+/* Parse the lines of [p, stop); end is the data's NUL-terminated end. */
+static int
+parse_lines(struct parser *ps, char *p, char *stop, char *end)
+{
+	struct mw_region	*r;
+
+	while (p < stop) {
+		ps->line++;
+		if ((r = next_slot(ps)) == NULL)
+			return -1;
+		if ((p = parse_line(p, end, r)) == NULL) {
+			ps->errline = ps->line;
+			errno = EINVAL;
+			return -1;
+		}
+		if (r->name != NULL && (r->name = keep_name(ps->m, r->name)) ==
+		    NULL)
+			return -1;
+		ps->sorted = ps->sorted && r->start >= ps->prev_end;
+		ps->prev_end = r->end;
+		ps->m->nregions++;
+	}
+	return 0;
+}
+
+static int
+carry_append(struct parser *ps, const char *p, size_t n)
+{
+	char	*nc;
+	size_t	 ncap = ps->carry_cap;
+
+	while (ncap < ps->carry_len + n + 1)
+		ncap = ncap == 0 ? 256 : ncap * 2;
+	if (ncap != ps->carry_cap) {
+		if ((nc = mwi_reallocarray(ps->carry, ncap, 1)) == NULL)
+			return -1;
+		ps->carry = nc;
+		ps->carry_cap = ncap;
+	}
+	memcpy(ps->carry + ps->carry_len, p, n);
+	ps->carry_len += n;
+	ps->carry[ps->carry_len] = '\0';
 	return 0;
 }
 
 /*
- * Build a struct mw_maps that takes ownership of text (len bytes, and
- * text[len] == '\0'). On a malformed line: NULL, EINVAL, *errline set.
+ * Finish the carried line with the head of data; returns where the rest
+ * of data starts, or NULL on error.
  */
-struct mw_maps *
-mwi_maps_from_text(char *text, size_t len, pid_t pid, size_t *errline)
+static char *
+finish_carry(struct parser *ps, char *data, size_t len, bool last)
 {
-	struct mw_maps	*m;
-	char		*p = text, *end = text + len, *eol;
-	size_t		 line = 0;
+	char	*nl = memchr(data, '\n', len);
+	size_t	 take = nl != NULL ? (size_t)(nl - data) + 1 : len;
 
-	if ((m = mwi_calloc(1, sizeof(*m))) == NULL)
-		goto fail_text;
-	m->pid = pid;
-	m->text = text;
-	m->regions = mwi_reallocarray(NULL, count_lines(text, end),
-	    sizeof(*m->regions));
-	if (m->regions == NULL)
-		goto fail;
-	while (p < end) {
-		line++;
-		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			eol = end;
-		if (!parse_line(p, eol, &m->regions[m->nregions])) {
-			if (errline != NULL)
-				*errline = line;
-			errno = EINVAL;
-			goto fail;
-		}
-		m->nregions++;
-		p = eol + 1;
+	if (carry_append(ps, data, take) == -1)
+		return NULL;
+	if (nl != NULL || last) {
+		if (parse_lines(ps, ps->carry, ps->carry + ps->carry_len,
+		    ps->carry + ps->carry_len) == -1)
+			return NULL;
+		ps->carry_len = 0;
 	}
-	if (!is_sorted_disjoint(m->regions, m->nregions) &&
-	    sort_and_resolve(m->regions, &m->nregions) == -1)
-		goto fail;
-	return m;
-fail:
-	mw_maps_free(m);
-	return NULL;
-fail_text:
-	free(text);
-	return NULL;
+	return data + take;
 }
 
+/* mwi_consume_fn: parse the complete lines, carry the cut one. */
+static int
+parser_feed(void *ctx, char *data, size_t len, bool last)
+{
+	struct parser	*ps = ctx;
+	char		*p = data, *end = data + len, *stop = end;
+
+	if (ps->carry_len > 0 && (p = finish_carry(ps, data, len, last)) ==
+	    NULL)
+		return -1;
+	if (!last) {
+		stop = p < end ? memrchr(p, '\n', (size_t)(end - p)) : NULL;
+		stop = stop != NULL ? stop + 1 : p;
+	}
+	if (parse_lines(ps, p, stop, end) == -1)
+		return -1;
+	if (stop < end && carry_append(ps, stop, (size_t)(end - stop)) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+parser_init(struct parser *ps, pid_t pid)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->sorted = true;
+	if ((ps->m = mwi_calloc(1, sizeof(*ps->m))) == NULL)
+		return -1;
+	ps->m->pid = pid;
+	return 0;
+}
+
+/* The maps, sorted and disjoint; or NULL with errno set. */
+static struct mw_maps *
+parser_finish(struct parser *ps)
+{
+	struct mw_maps	*m = ps->m;
+
+	free(ps->carry);
+	if (!ps->sorted && sort_and_resolve(m->regions, &m->nregions) == -1) {
+		mw_maps_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void
+parser_abort(struct parser *ps)
+{
+	int	saved = errno;
+
+	free(ps->carry);
+	mw_maps_free(ps->m);
+	errno = saved;
+}
+
+/* Read and parse a maps file from fd's current offset; not classified. */
+struct mw_maps *
+mwi_maps_read_fd(int fd, pid_t pid)
+{
+	struct parser	ps;
+
+	if (parser_init(&ps, pid) == -1)
+		return NULL;
+	if (mwi_read_stream(fd, parser_feed, &ps) == -1) {
+		parser_abort(&ps);
+		return NULL;
+	}
+	return parser_finish(&ps);
+}
+
+/*
+ * A buffer in one piece: parsed from a private copy, since names are
+ * NUL-terminated in place on their way to the chunks.
+ */
 struct mw_maps *
 mw_maps_parse(const char *buf, size_t len, size_t *errline)
 {
-	char	*text;
+	struct parser	 ps;
+	char		*text;
+	int		 rc;
 
 	if (errline != NULL)
 		*errline = 0;
@@ -319,15 +569,25 @@ mw_maps_parse(const char *buf, size_t len, size_t *errline)
 		return NULL;
 	memcpy(text, buf, len);
 	text[len] = '\0';
-	return mwi_maps_from_text(text, len, 0, errline);
+	if (parser_init(&ps, 0) == -1) {
+		free(text);
+		return NULL;
+	}
+	rc = parser_feed(&ps, text, len, true);
+	free(text);
+	if (rc == -1) {
+		if (errline != NULL)
+			*errline = ps.errline;
+		parser_abort(&ps);
+		return NULL;
+	}
+	return parser_finish(&ps);
 }
 
 struct mw_maps *
 mw_maps_read(pid_t pid)
 {
 	struct mw_maps	*m;
-	char		*text;
-	size_t		 len;
 	int		 fd, saved;
 
 	if (pid < 0) {
@@ -336,20 +596,15 @@ mw_maps_read(pid_t pid)
 	}
 	if ((fd = mwi_open_proc(pid, "maps")) == -1)
 		return NULL;
-	if (mwi_read_all(fd, &text, &len) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return NULL;
-	}
+	m = mwi_maps_read_fd(fd, pid == 0 ? getpid() : pid);
+	saved = errno;
 	close(fd);
-	m = mwi_maps_from_text(text, len, pid == 0 ? getpid() : pid, NULL);
 	if (m != NULL && mw_maps_classify(m) == -1) {
 		saved = errno;
 		mw_maps_free(m);
-		errno = saved;
-		return NULL;
+		m = NULL;
 	}
+	errno = saved;
 	return m;
 }
 
@@ -358,8 +613,13 @@ mw_maps_free(struct mw_maps *m)
 {
 	if (m == NULL)
 		return;
+	while (m->names != NULL) {
+		struct mwi_chunk *next = m->names->next;
+
+		free(m->names);
+		m->names = next;
+	}
 	free(m->regions);
-	free(m->text);
 	free(m);
 }
 

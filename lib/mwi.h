@@ -4,6 +4,7 @@
  * Data flows one way:
  *
  *   os_linux.c   bytes of /proc, PROCMAP_QUERY, files     (the only I/O)
+ *   stream.c     a whole file, parsed while it is read (a reader thread)
  *       |
  *   maps.c       text -> struct mw_maps: sorted, disjoint regions
  *   query.c      one address -> one region, by ioctl or from maps.c
@@ -55,7 +56,18 @@ char	*mwi_strdup(const char *s);
 /* ---- os_linux.c: the only file that touches /proc and friends ------- */
 
 int	 mwi_open_proc(pid_t pid, const char *file);
-int	 mwi_read_all(int fd, char **bufp, size_t *lenp);
+ssize_t	 mwi_read_some(int fd, void *buf, size_t n);
+
+/* ---- stream.c: a big file read while its start is parsed ------------ */
+
+/*
+ * Called with each next part of the file, in order: writable, with
+ * data[len] == '\0'; last set on the final call. Returns 0 to go on,
+ * -1 (errno set) to stop the read.
+ */
+typedef int (*mwi_consume_fn)(void *ctx, char *data, size_t len, bool last);
+
+int	 mwi_read_stream(int fd, mwi_consume_fn consume, void *ctx);
 int	 mwi_open_object(pid_t pid, const struct mw_region *r);
 
 /* PROCMAP_QUERY, from <linux/fs.h> of Linux 6.11; Debian 12 lacks it. */
@@ -95,15 +107,21 @@ int	 mwi_procmap_query(int fd, uint64_t addr, unsigned int qflags,
 
 /* ---- maps.c ------------------------------------------------------- */
 
+/* Names live in chunks that never move, so regions can point into them. */
+struct mwi_chunk {
+	struct mwi_chunk *next;
+	size_t		  used, size;
+	char		  data[];
+};
+
 struct mw_maps {
 	pid_t		 pid;		/* 0: parsed from a buffer */
-	char		*text;		/* owned; names point into it */
+	struct mwi_chunk *names;	/* owned; region names point here */
 	size_t		 nregions;
 	struct mw_region *regions;	/* sorted by start, disjoint */
 };
 
-struct mw_maps	*mwi_maps_from_text(char *text, size_t len, pid_t pid,
-		    size_t *errline);
+struct mw_maps	*mwi_maps_read_fd(int fd, pid_t pid);
 bool		 mwi_name_is_deleted(const char *name);
 
 /* ---- elf.c: PT_LOAD segments of mapped objects ---------------------- */

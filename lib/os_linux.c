@@ -1,17 +1,7 @@
 /*
  * os_linux.c: the only module that opens /proc, reads files and calls
- * ioctl(PROCMAP_QUERY). Everything above it works on bytes and structs.
- *
- * mwi_read_all reads a whole file in one growing buffer:
- *
- *   buf: [ bytes read ............ | free ... | NUL ]
- *         0                    len          cap-1
- *
- * Invariant: on success buf[len] == '\0' and len < cap, so a parser may
- * always look one byte past the data. /proc files report size 0, so the
- * buffer starts large (256 KiB: one read covers ~2,500 maps lines) and
- * doubles; the kernel fills each read() as far as it can, so a big
- * buffer means few reads and few chances of a torn view.
+ * ioctl(PROCMAP_QUERY). Everything above it works on bytes and structs;
+ * stream.c turns mwi_read_some into a whole file.
  */
 #include "mwi.h"
 
@@ -29,10 +19,9 @@
 #include <linux/fs.h>
 #endif
 
-#define READ_CHUNK_FIRST	(256 * 1024)
-
-static ssize_t
-read_hooked(int fd, void *buf, size_t n)
+/* read(2), through the fault hooks. */
+ssize_t
+mwi_read_some(int fd, void *buf, size_t n)
 {
 	if (mwi_faults.read_fail > 0 && --mwi_faults.read_fail == 0) {
 		errno = EIO;
@@ -57,41 +46,6 @@ mwi_open_proc(pid_t pid, const char *file)
 	if (fd == -1 && errno == ENOENT)
 		errno = ESRCH;
 	return fd;
-}
-
-int
-mwi_read_all(int fd, char **bufp, size_t *lenp)
-{
-	size_t	 cap = READ_CHUNK_FIRST, len = 0;
-	char	*buf, *nbuf;
-	ssize_t	 r;
-
-	if ((buf = mwi_malloc(cap)) == NULL)
-		return -1;
-	for (;;) {
-		if (cap - len < 2) {
-			if ((nbuf = mwi_reallocarray(buf, cap, 2)) == NULL)
-				goto fail;
-			buf = nbuf;
-			cap *= 2;
-		}
-		r = read_hooked(fd, buf + len, cap - len - 1);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-fail:
-	free(buf);
-	return -1;
 }
 
 /*

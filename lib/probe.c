@@ -29,7 +29,7 @@ mw_probe_kind(const void *p)
 {
 	struct mw_region	r;
 	pid_t			self = getpid();
-	int			found, kind = -1, saved = 0;
+	int			found, kind = -1, saved, entry_errno = errno;
 
 	pthread_mutex_lock(&probe_lock);
 	if (probe_q != NULL && probe_pid != self) {
@@ -47,7 +47,7 @@ mw_probe_kind(const void *p)
 		else if (found == 0)
 			kind = MW_KIND_UNMAPPED;
 	}
-	saved = errno;
+	saved = kind == -1 ? errno : entry_errno;
 	pthread_mutex_unlock(&probe_lock);
 	errno = saved;
 	return kind;
@@ -84,22 +84,27 @@ kind_text(const void *p)
 	return kind < 0 ? "unknown" : mw_kind_name((enum mw_kind)kind);
 }
 
+/* A probe leaves errno as it found it: printing must not disturb. */
 void
 p_mem(const char *label, const void *p)
 {
+	int		 saved = errno;
 	const char	*kind = kind_text(p);
 
 	fprintf(current_stream(), "%s:\t0x%" PRIxPTR "\t%" PRIuPTR "\t%s\n",
 	    label, (uintptr_t)p, (uintptr_t)p, kind);
+	errno = saved;
 }
 
 void
 p_diff(const char *label, const void *p1, const void *p2)
 {
+	int		 saved = errno;
 	const char	*k1 = kind_text(p1), *k2 = kind_text(p2);
 	intmax_t	 diff = (intmax_t)((uintptr_t)p2 - (uintptr_t)p1);
 
 	fprintf(current_stream(),
 	    "%s:\tp1:0x%" PRIxPTR "\tp2:0x%" PRIxPTR "\tdiff:\t%jd\t%s\t%s\n",
 	    label, (uintptr_t)p1, (uintptr_t)p2, diff, k1, k2);
+	errno = saved;
 }

@@ -92,24 +92,46 @@ mw_query_uses_ioctl(const struct mw_query *q)
 	return !q->text_mode;
 }
 
-/* Re-read the text through the held descriptor, parse and classify. */
+/*
+ * After execve the held descriptor still names the old address space,
+ * and every query fails with ESRCH: open the maps again, once, and go on
+ * with the process's new image.
+ */
 static int
-load_snapshot(struct mw_query *q)
+reopen_after_exec(struct mw_query *q)
+{
+	int	fd;
+
+	if ((fd = mwi_open_proc(q->pid, "maps")) == -1)
+		return -1;
+	close(q->fd);
+	q->fd = fd;
+	mw_maps_free(q->snap);
+	q->snap = NULL;
+	return 0;
+}
+
+/*
+ * Re-read the text through the held descriptor, parse and classify; an
+ * empty text may mean an exec since the open (see above): reopen once.
+ */
+static int
+load_snapshot(struct mw_query *q, bool retried)
 {
 	struct mw_maps	*m;
-	char		*text;
-	size_t		 len;
 
 	if (lseek(q->fd, 0, SEEK_SET) == -1 ||
-	    mwi_read_all(q->fd, &text, &len) == -1)
+	    (m = mwi_maps_read_fd(q->fd, q->pid)) == NULL)
 		return -1;
-	if (len == 0) {
-		free(text);
+	if (m->nregions == 0 && !retried && reopen_after_exec(q) == 0) {
+		mw_maps_free(m);
+		return load_snapshot(q, true);
+	}
+	if (m->nregions == 0) {
+		mw_maps_free(m);
 		errno = ESRCH;	/* exited, or never had user memory */
 		return -1;
 	}
-	if ((m = mwi_maps_from_text(text, len, q->pid, NULL)) == NULL)
-		return -1;
 	if (mw_maps_classify(m) == -1) {
 		mw_maps_free(m);
 		return -1;
@@ -127,13 +149,13 @@ text_lookup(struct mw_query *q, uint64_t addr, struct mw_region *out,
 	bool			 fresh = false;
 
 	if (q->snap == NULL) {
-		if (load_snapshot(q) == -1)
+		if (load_snapshot(q, false) == -1)
 			return -1;
 		fresh = true;
 	}
 	r = mw_maps_find(q->snap, addr);
 	if (r == NULL && reload_on_miss && !fresh) {
-		if (load_snapshot(q) == -1)
+		if (load_snapshot(q, false) == -1)
 			return -1;
 		r = mw_maps_find(q->snap, addr);
 	}
@@ -141,6 +163,18 @@ text_lookup(struct mw_query *q, uint64_t addr, struct mw_region *out,
 		return 0;
 	*out = *r;
 	return 1;
+}
+
+static int
+ioctl_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
+{
+	int	r;
+
+	r = mwi_procmap_query(q->fd, addr, 0, out, q->name, sizeof(q->name));
+	if (r == -1 && errno == ESRCH && reopen_after_exec(q) == 0)
+		r = mwi_procmap_query(q->fd, addr, 0, out, q->name,
+		    sizeof(q->name));
+	return r;
 }
 
 int
@@ -151,7 +185,7 @@ mw_query_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
 
 	if (q->text_mode)
 		return text_lookup(q, addr, out, true);
-	r = mwi_procmap_query(q->fd, addr, 0, out, q->name, sizeof(q->name));
+	r = ioctl_addr(q, addr, out);
 	if (r == 1) {
 		mwi_classify(&q->cls, out);
 		if (q->cls.elves.oom) {

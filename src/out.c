@@ -184,27 +184,72 @@ out_sdec(int64_t v)
 		out_dec((uint64_t)v);
 }
 
+/*
+ * Length of the valid UTF-8 sequence at p (1 to 4), or 0 when p starts
+ * no valid sequence (stray continuation, overlong form, surrogate, or
+ * beyond U+10FFFF).
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t		n;
+	uint32_t	cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string. File names are bytes, JSON is UTF-8: a byte that
+ * starts no valid sequence becomes U+FFFD, so the document stays valid.
+ */
 void
 out_json_str(const char *s)
 {
 	static const char	hexd[] = "0123456789abcdef";
 	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n;
 
 	out_char('"');
-	for (; *p != '\0'; p++) {
+	while (*p != '\0') {
 		if (*p == '"' || *p == '\\') {
 			out_char('\\');
-			out_char((char)*p);
-		} else if (*p == '\n')
+			out_char((char)*p++);
+		} else if (*p == '\n') {
 			out_bytes("\\n", 2);
-		else if (*p == '\t')
+			p++;
+		} else if (*p == '\t') {
 			out_bytes("\\t", 2);
-		else if (*p < 0x20 || *p == 0x7f) {
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
 			out_bytes("\\u00", 4);
 			out_char(hexd[*p >> 4]);
 			out_char(hexd[*p & 0xf]);
-		} else
-			out_char((char)*p);
+			p++;
+		} else if ((n = utf8_len(p)) == 0) {
+			out_bytes("\\ufffd", 6);
+			p++;
+		} else {
+			out_bytes((const char *)p, n);
+			p += n;
+		}
 	}
 	out_char('"');
 }

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 
@@ -207,6 +208,138 @@ START_TEST(test_text_path_refreshes_on_miss)
 }
 END_TEST
 
+/*
+ * A handle opened before the target execs follows it into its new
+ * image, on both paths: sh waits for a line, then execs tests/target.
+ */
+static void
+check_exec(unsigned int flags)
+{
+	char		 cmd[1200], line[256];
+	int		 to[2], from[2];
+	pid_t		 pid;
+	FILE		*out;
+	struct mw_query	*q;
+	struct mw_region r;
+	uint64_t	 heap = 0;
+	int		 status;
+
+	snprintf(cmd, sizeof(cmd), "read x; exec '%s/tests/target'",
+	    TOP_BUILDDIR);
+	ck_assert_int_eq(pipe(to), 0);
+	ck_assert_int_eq(pipe(from), 0);
+	if ((pid = fork()) == 0) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		close(to[1]);
+		close(from[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	q = mw_query_open(pid, flags);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(mw_query_addr(q, 0x10, &r), 0);	/* sh's maps */
+	ck_assert_int_eq(write(to[1], "go\n", 3), 3);
+	out = fdopen(from[0], "r");
+	while (fgets(line, sizeof(line), out) != NULL &&
+	    strcmp(line, "ready\n") != 0)
+		sscanf(line, "heap 0x%" SCNx64, &heap);
+	ck_assert_uint_ne(heap, 0);
+	ck_assert_int_eq(mw_query_addr(q, heap, &r), 1);
+	ck_assert_int_eq(r.kind, MW_KIND_HEAP);
+	mw_query_close(q);
+	close(to[1]);
+	fclose(out);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+}
+
+START_TEST(test_query_follows_exec)
+{
+	check_exec(0);
+	check_exec(MW_QUERY_TEXT);
+}
+END_TEST
+
+static void
+ck_same_maps(const struct mw_maps *a, const struct mw_maps *b)
+{
+	size_t			 na, nb;
+	const struct mw_region	*va = mw_maps_regions(a, &na);
+	const struct mw_region	*vb = mw_maps_regions(b, &nb);
+
+	ck_assert_uint_eq(na, nb);
+	for (size_t i = 0; i < na; i++)
+		ck_same_region(&va[i], &vb[i], va[i].start);
+}
+
+/*
+ * A map of ~1 MB of text is read by stream.c's reader thread while it
+ * is parsed: the result must equal a parse of the same text read in one
+ * piece; a read error or a failed allocation anywhere in the pipeline
+ * is reported, and nothing leaks or hangs (ASan build).
+ */
+START_TEST(test_big_map_through_reader_thread)
+{
+	static const char *const args[] = { "--maps", "20000", NULL };
+	struct tu_target	*t = tu_target_start(args);
+	struct mw_maps		*whole, *streamed;
+	char			 path[64], *text = NULL;
+	size_t			 len = 0, n;
+	FILE			*fp;
+	long			 k;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	for (char buf[65536]; (n = fread(buf, 1, sizeof(buf), fp)) > 0;) {
+		ck_assert_ptr_nonnull(text = realloc(text, len + n));
+		memcpy(text + len, buf, n);
+		len += n;
+	}
+	fclose(fp);
+	ck_assert_uint_gt(len, 3 * 256 * 1024);	/* well past SYNC_LIMIT */
+	whole = mw_maps_parse(text, len, NULL);
+	ck_assert_ptr_nonnull(whole);
+	ck_assert_int_eq(mw_maps_classify(whole), 0);
+
+	streamed = mw_maps_read(t->pid);
+	ck_assert_ptr_nonnull(streamed);
+	ck_same_maps(whole, streamed);
+	mw_maps_free(streamed);
+
+	mwi_faults.read_max = 3000;	/* lines split across reads */
+	streamed = mw_maps_read(t->pid);
+	mwi_faults.read_max = 0;
+	ck_assert_ptr_nonnull(streamed);
+	ck_same_maps(whole, streamed);
+	mw_maps_free(streamed);
+
+	for (k = 1; k <= 200; k += 57) {	/* inline reads, then thread */
+		mwi_faults.read_fail = k;
+		errno = 0;
+		ck_assert_ptr_null(mw_maps_read(t->pid));
+		ck_assert_int_eq(errno, EIO);
+		mwi_faults.read_fail = 0;
+	}
+	for (k = 1; k < 1000; k++) {
+		mwi_faults.alloc_fail = k;
+		streamed = mw_maps_read(t->pid);
+		mwi_faults.alloc_fail = 0;
+		if (streamed != NULL)
+			break;
+		ck_assert_int_eq(errno, ENOMEM);
+	}
+	ck_assert_ptr_nonnull(streamed);
+	ck_assert_int_gt(k, 12);	/* the blocks, the text, the arrays */
+	ck_same_maps(whole, streamed);
+	mw_maps_free(streamed);
+	mw_maps_free(whole);
+	free(text);
+	tu_target_stop(t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -219,6 +352,8 @@ main(void)
 	tcase_add_test(tc, test_known_addresses_of_target);
 	tcase_add_test(tc, test_gone_and_bad);
 	tcase_add_test(tc, test_text_path_refreshes_on_miss);
+	tcase_add_test(tc, test_big_map_through_reader_thread);
+	tcase_add_test(tc, test_query_follows_exec);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -57,8 +57,9 @@ def run(*args, stdin=None, user=None):
     if user is not None:
         cmd = ["setpriv", "--reuid", str(user), "--regid", str(user),
                "--clear-groups", "--inh-caps=-all"] + cmd
+    # Tables show names as their bytes; read them as UTF-8 with U+FFFD.
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True,
-                          timeout=60)
+                          errors="replace", timeout=60)
 
 
 def ok(*args, stdin=None):
@@ -76,7 +77,8 @@ def kernel_maps(pid):
     """The kernel's own lines, split the simple way (fine in a test)."""
     rows = []
     with open(f"/proc/{pid}/maps", "rb") as f:
-        for raw in f.read().decode("utf-8", "surrogateescape").splitlines():
+        # JSON is UTF-8: memwalk writes U+FFFD for a byte that is not.
+        for raw in f.read().decode("utf-8", "replace").splitlines():
             parts = raw.split(None, 5)
             start, end = (int(x, 16) for x in parts[0].split("-"))
             name = unescape(parts[5].lstrip(" ")) if len(parts) > 5 else None
@@ -121,7 +123,7 @@ def test_json_shape():
 
 
 EXPECTED_KINDS = {
-    "odd_file": "file", "deleted": "file", "memfd": "shmem",
+    "odd_file": "file", "latin_file": "file", "deleted": "file", "memfd": "shmem",
     "sysv": "shmem", "anon_shared": "shmem", "guard": "guard",
     "heap": "heap", "big_malloc": "anon", "data": "data", "bss": "bss",
     "rodata": "rodata", "text": "text", "stack": "stack", "many": "anon",
@@ -151,6 +153,8 @@ def test_where_kinds_of_target():
             assert a["file_offset"] is None
     odd = doc["addresses"][names.index("odd_file")]["region"]["path"]
     assert odd.endswith("/odd name\nwith newline"), odd
+    latin = doc["addresses"][names.index("latin_file")]["region"]["path"]
+    assert latin.endswith("/caf\ufffd \ufffd"), latin
     deleted = doc["addresses"][names.index("deleted")]["region"]
     assert deleted["path"].endswith("/gone (deleted)") and deleted["deleted"]
 

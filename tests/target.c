@@ -3,6 +3,7 @@
  *
  * It maps, in this order:
  *   a file whose name holds spaces and a newline   (r--p, file)
+ *   a file whose name is not UTF-8 (byte 0xff)     (r--p, file)
  *   a file it then unlinks                         (r--s, " (deleted)")
  *   a memfd                                        (rw-s, /memfd:...)
  *   a SysV shared memory segment                   (rw-s, /SYSV...)
@@ -42,6 +43,7 @@ static char	 bss_var[256 * 1024];	/* .bss, past the file-backed page */
 static const char rodata_str[] = "memwalk target rodata";
 static char	 dir[256];
 static char	 odd_path[512];
+static char	 latin_path[512];
 
 static void
 die(const char *what)
@@ -103,6 +105,7 @@ static void
 cleanup(void)
 {
 	unlink(odd_path);
+	unlink(latin_path);
 	rmdir(dir);
 }
 
@@ -129,6 +132,9 @@ main(int argc, char **argv)
 	snprintf(odd_path, sizeof(odd_path), "%s/odd name\nwith newline", dir);
 	show("odd_file", map_file(odd_path, (size_t)pg, PROT_READ, MAP_PRIVATE,
 	    false));
+	snprintf(latin_path, sizeof(latin_path), "%s/caf\xe9 \xff", dir);
+	show("latin_file", map_file(latin_path, (size_t)pg, PROT_READ,
+	    MAP_PRIVATE, false));
 	snprintf(path, sizeof(path), "%s/gone", dir);
 	show("deleted", map_file(path, 2 * (size_t)pg, PROT_READ, MAP_SHARED,
 	    true));
