@@ -226,44 +226,78 @@ mwi_classify(struct mwi_classifier *c, struct mw_region *r)
 		r->kind = file_kind(c, r);
 }
 
-/* The array being classified, and the region at hand. */
-struct cursor {
-	const struct mw_maps	*m;
-	size_t			 i;
-};
-
-/* Mostly asked for the region just before the current one. */
+/*
+ * Classifying an array: the lookup is answered from the regions before
+ * the one at hand (the previous region, nearly always). The array may
+ * still be growing (maps.c classifies each region as it is parsed), so
+ * everything is read through the maps each time.
+ */
 static int
-maps_lookup(void *ctx, uint64_t addr, struct mw_region *out)
+array_lookup(void *ctx, uint64_t addr, struct mw_region *out)
 {
-	struct cursor		*cur = ctx;
-	const struct mw_region	*r;
+	struct mwi_array_classifier	*ac = ctx;
+	const struct mw_maps		*m = ac->m;
+	const struct mw_region		*r;
 
-	if (cur->i > 0 && cur->m->regions[cur->i - 1].start <= addr &&
-	    addr < cur->m->regions[cur->i - 1].end)
-		r = &cur->m->regions[cur->i - 1];
-	else if ((r = mw_maps_find(cur->m, addr)) == NULL)
+	if (ac->i > 0 && m->regions[ac->i - 1].start <= addr &&
+	    addr < m->regions[ac->i - 1].end)
+		r = &m->regions[ac->i - 1];
+	else if ((r = mw_maps_find(m, addr)) == NULL)
 		return 0;
 	*out = *r;
 	return 1;
 }
 
-int
-mw_maps_classify(struct mw_maps *m)
+void
+mwi_array_classifier_init(struct mwi_array_classifier *ac, struct mw_maps *m)
 {
-	struct cursor		cur = { .m = m };
-	struct mwi_classifier	c = {
-		.pid = m->pid, .lookup = maps_lookup, .ctx = &cur,
-	};
-	bool			oom;
+	memset(ac, 0, sizeof(*ac));
+	ac->m = m;
+	ac->c.pid = m->pid;
+	ac->c.lookup = array_lookup;
+	ac->c.ctx = ac;
+}
 
-	for (cur.i = 0; cur.i < m->nregions; cur.i++)
-		mwi_classify(&c, &m->regions[cur.i]);
-	oom = c.elves.oom;
-	mwi_elf_cache_free(&c.elves);
+/*
+ * Classify m->regions[i], the regions before it being final, and move
+ * its bytes in the maps' totals from its old kind to its new one.
+ */
+void
+mwi_classify_at(struct mwi_array_classifier *ac, size_t i)
+{
+	struct mw_region	*r = &ac->m->regions[i];
+	struct mw_kind_totals	*t = &ac->m->totals;
+	enum mw_kind		 was = r->kind;
+
+	ac->i = i;
+	mwi_classify(&ac->c, r);
+	t->bytes[was] -= r->end - r->start;
+	t->count[was]--;
+	t->bytes[r->kind] += r->end - r->start;
+	t->count[r->kind]++;
+}
+
+/* Free the ELF cache; -1 with ENOMEM if an allocation failed. */
+int
+mwi_array_classifier_done(struct mwi_array_classifier *ac)
+{
+	bool	oom = ac->c.elves.oom;
+
+	mwi_elf_cache_free(&ac->c.elves);
 	if (oom) {
 		errno = ENOMEM;
 		return -1;
 	}
 	return 0;
+}
+
+int
+mw_maps_classify(struct mw_maps *m)
+{
+	struct mwi_array_classifier	ac;
+
+	mwi_array_classifier_init(&ac, m);
+	for (size_t i = 0; i < m->nregions; i++)
+		mwi_classify_at(&ac, i);
+	return mwi_array_classifier_done(&ac);
 }

@@ -385,9 +385,15 @@ keep_name(struct mw_maps *m, const char *name)
 	return c->data + c->used - len;
 }
 
-/* The parser's state between blocks. */
+/*
+ * The parser's state between blocks. With classify set, each region is
+ * classified as soon as it is parsed, while the kernel is still writing
+ * the rest (if the text turns out unsorted, all again after the sort).
+ */
 struct parser {
 	struct mw_maps	*m;
+	bool		 classify;
+	struct mwi_array_classifier ac;
 	size_t		 cap;		/* of m->regions */
 	char		*carry;		/* a line cut by a block's end */
 	size_t		 carry_len, carry_cap;
@@ -435,6 +441,10 @@ parse_lines(struct parser *ps, char *p, char *stop, char *end)
 			return -1;
 		ps->sorted = ps->sorted && r->start >= ps->prev_end;
 		ps->prev_end = r->end;
+		ps->m->totals.bytes[r->kind] += r->end - r->start;
+		ps->m->totals.count[r->kind]++;
+		if (ps->classify && ps->sorted)
+			mwi_classify_at(&ps->ac, ps->m->nregions);
 		ps->m->nregions++;
 	}
 	return 0;
@@ -503,28 +513,16 @@ parser_feed(void *ctx, char *data, size_t len, bool last)
 }
 
 static int
-parser_init(struct parser *ps, pid_t pid)
+parser_init(struct parser *ps, pid_t pid, bool classify)
 {
 	memset(ps, 0, sizeof(*ps));
 	ps->sorted = true;
 	if ((ps->m = mwi_calloc(1, sizeof(*ps->m))) == NULL)
 		return -1;
 	ps->m->pid = pid;
+	ps->classify = classify;
+	mwi_array_classifier_init(&ps->ac, ps->m);
 	return 0;
-}
-
-/* The maps, sorted and disjoint; or NULL with errno set. */
-static struct mw_maps *
-parser_finish(struct parser *ps)
-{
-	struct mw_maps	*m = ps->m;
-
-	free(ps->carry);
-	if (!ps->sorted && sort_and_resolve(m->regions, &m->nregions) == -1) {
-		mw_maps_free(m);
-		return NULL;
-	}
-	return m;
 }
 
 static void
@@ -533,17 +531,41 @@ parser_abort(struct parser *ps)
 	int	saved = errno;
 
 	free(ps->carry);
+	mwi_array_classifier_done(&ps->ac);
 	mw_maps_free(ps->m);
 	errno = saved;
 }
 
-/* Read and parse a maps file from fd's current offset; not classified. */
+/* The maps, sorted, disjoint, classified if asked; or NULL, errno set. */
+static struct mw_maps *
+parser_finish(struct parser *ps)
+{
+	struct mw_maps	*m = ps->m;
+
+	if (!ps->sorted) {
+		if (sort_and_resolve(m->regions, &m->nregions) == -1)
+			goto fail;
+		mwi_maps_count(m);
+		for (size_t i = 0; ps->classify && i < m->nregions; i++)
+			mwi_classify_at(&ps->ac, i);
+	}
+	free(ps->carry);
+	ps->carry = NULL;
+	if (mwi_array_classifier_done(&ps->ac) == -1)
+		goto fail;
+	return m;
+fail:
+	parser_abort(ps);
+	return NULL;
+}
+
+/* Read and parse a maps file from fd's current offset. */
 struct mw_maps *
-mwi_maps_read_fd(int fd, pid_t pid)
+mwi_maps_read_fd(int fd, pid_t pid, bool classify)
 {
 	struct parser	ps;
 
-	if (parser_init(&ps, pid) == -1)
+	if (parser_init(&ps, pid, classify) == -1)
 		return NULL;
 	if (mwi_read_stream(fd, parser_feed, &ps) == -1) {
 		parser_abort(&ps);
@@ -569,7 +591,7 @@ mw_maps_parse(const char *buf, size_t len, size_t *errline)
 		return NULL;
 	memcpy(text, buf, len);
 	text[len] = '\0';
-	if (parser_init(&ps, 0) == -1) {
+	if (parser_init(&ps, 0, false) == -1) {
 		free(text);
 		return NULL;
 	}
@@ -596,14 +618,9 @@ mw_maps_read(pid_t pid)
 	}
 	if ((fd = mwi_open_proc(pid, "maps")) == -1)
 		return NULL;
-	m = mwi_maps_read_fd(fd, pid == 0 ? getpid() : pid);
+	m = mwi_maps_read_fd(fd, pid == 0 ? getpid() : pid, true);
 	saved = errno;
 	close(fd);
-	if (m != NULL && mw_maps_classify(m) == -1) {
-		saved = errno;
-		mw_maps_free(m);
-		m = NULL;
-	}
 	errno = saved;
 	return m;
 }
@@ -621,6 +638,24 @@ mw_maps_free(struct mw_maps *m)
 	}
 	free(m->regions);
 	free(m);
+}
+
+/* Count the totals again, from the regions. */
+void
+mwi_maps_count(struct mw_maps *m)
+{
+	memset(&m->totals, 0, sizeof(m->totals));
+	for (size_t i = 0; i < m->nregions; i++) {
+		m->totals.bytes[m->regions[i].kind] +=
+		    m->regions[i].end - m->regions[i].start;
+		m->totals.count[m->regions[i].kind]++;
+	}
+}
+
+void
+mw_maps_totals(const struct mw_maps *m, struct mw_kind_totals *t)
+{
+	*t = m->totals;
 }
 
 pid_t

@@ -98,6 +98,15 @@ const struct mw_region *mw_maps_regions(const struct mw_maps *maps,
 const struct mw_region *mw_maps_find(const struct mw_maps *maps,
 		    uint64_t addr);
 
+/* Bytes and regions of each kind, kept as the regions are classified. */
+struct mw_kind_totals {
+	uint64_t	bytes[MW_KIND_COUNT];
+	size_t		count[MW_KIND_COUNT];
+};
+
+void		 mw_maps_totals(const struct mw_maps *maps,
+		    struct mw_kind_totals *totals);
+
 /*
  * Single-address lookups on a held /proc/PID/maps descriptor, by the
  * PROCMAP_QUERY ioctl where the kernel has it (Linux 6.11+), else from

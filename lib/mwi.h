@@ -119,9 +119,12 @@ struct mw_maps {
 	struct mwi_chunk *names;	/* owned; region names point here */
 	size_t		 nregions;
 	struct mw_region *regions;	/* sorted by start, disjoint */
+	struct mw_kind_totals totals;	/* always those of regions[] */
 };
 
-struct mw_maps	*mwi_maps_read_fd(int fd, pid_t pid);
+void		 mwi_maps_count(struct mw_maps *m);
+
+struct mw_maps	*mwi_maps_read_fd(int fd, pid_t pid, bool classify);
 bool		 mwi_name_is_deleted(const char *name);
 
 /* ---- elf.c: PT_LOAD segments of mapped objects ---------------------- */
@@ -172,5 +175,17 @@ struct mwi_classifier {
 };
 
 void	 mwi_classify(struct mwi_classifier *c, struct mw_region *r);
+
+/* A classifier over the regions of a struct mw_maps, in order. */
+struct mwi_array_classifier {
+	struct mwi_classifier	 c;
+	struct mw_maps		*m;
+	size_t			 i;	/* the region at hand */
+};
+
+void	 mwi_array_classifier_init(struct mwi_array_classifier *ac,
+	    struct mw_maps *m);
+void	 mwi_classify_at(struct mwi_array_classifier *ac, size_t i);
+int	 mwi_array_classifier_done(struct mwi_array_classifier *ac);
 
 #endif /* MWI_H */

@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYNC_LIMIT	(256 * 1024)	/* read inline up to this much */
+#define SYNC_LIMIT	(128 * 1024)	/* read inline up to this much */
 #define NBLOCKS		8
 #define BLOCK_SIZE	(64 * 1024)
 #define BLOCK_ROOM	(8 * 1024)	/* hand a block over below this */

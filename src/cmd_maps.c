@@ -3,7 +3,8 @@
  *
  * Table: one row per region, columns sized to the content (addresses
  * zero-padded to the widest end, kinds to the longest present), then
- * the totals per kind in vocabulary order. JSON: the same facts, one
+ * the totals per kind in vocabulary order, as libmemwalk kept them: the
+ * rows are the only pass over the regions. JSON: the same facts, one
  * document, field names stable (see memwalk(1)).
  */
 #include "config.h"
@@ -13,21 +14,6 @@
 #include <string.h>
 
 #include "cli.h"
-
-struct totals {
-	uint64_t	bytes[MW_KIND_COUNT];
-	size_t		count[MW_KIND_COUNT];
-};
-
-static void
-sum_kinds(const struct mw_region *v, size_t n, struct totals *t)
-{
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < n; i++) {
-		t->bytes[v[i].kind] += v[i].end - v[i].start;
-		t->count[v[i].kind]++;
-	}
-}
 
 void
 json_region(const struct mw_region *r)
@@ -63,13 +49,16 @@ json_region(const struct mw_region *r)
 }
 
 static void
-print_json(pid_t pid, const struct mw_region *v, size_t n)
+print_json(pid_t pid, const struct mw_maps *m)
 {
-	struct totals	t;
-	char		comm[64];
-	bool		first = true;
+	struct mw_kind_totals	 t;
+	const struct mw_region	*v;
+	size_t			 n;
+	char			 comm[64];
+	bool			 first = true;
 
-	sum_kinds(v, n, &t);
+	v = mw_maps_regions(m, &n);
+	mw_maps_totals(m, &t);
 	target_comm(pid, comm, sizeof(comm));
 	out_str("{\"pid\": ");
 	out_dec((uint64_t)pid);
@@ -93,83 +82,122 @@ print_json(pid_t pid, const struct mw_region *v, size_t n)
 	out_str("}}\n");
 }
 
+/*
+ * The row's fixed parts, ready to copy: each kind's name space-padded
+ * to 16 bytes, the perms by their four bits (MW_PERM_*). Copies of fixed
+ * size compile to a store or two; a row is 60,000 times this.
+ */
+static char		kind_cell[MW_KIND_COUNT][16];
+static const char	perm_cell[16][4] = {
+	"---p", "r--p", "-w-p", "rw-p", "--xp", "r-xp", "-wxp", "rwxp",
+	"---s", "r--s", "-w-s", "rw-s", "--xs", "r-xs", "-wxs", "rwxs",
+};
+
+static void
+fill_kind_cells(void)
+{
+	for (int k = 0; k < MW_KIND_COUNT; k++) {
+		const char *name = mw_kind_name((enum mw_kind)k);
+
+		memset(kind_cell[k], ' ', sizeof(kind_cell[k]));
+		memcpy(kind_cell[k], name, strlen(name));
+	}
+}
+
 struct widths {
 	int	addr;		/* hex digits of start and end */
 	size_t	size;		/* humanized size */
 	size_t	kind;
 };
 
+/*
+ * The columns' widths, without a pass over the regions: the widest
+ * address is the last region's end, a humanized size is at most four
+ * characters, and the totals say which kinds are present.
+ */
 static void
-measure(const struct mw_region *v, size_t n, struct widths *w)
+measure(const struct mw_region *v, size_t n,
+    const struct mw_kind_totals *t, struct widths *w)
 {
-	char	text[8];
-	size_t	len;
-
-	w->addr = 8;
+	w->addr = n > 0 && hex_digits(v[n - 1].end - 1) > 8 ?
+	    hex_digits(v[n - 1].end - 1) : 8;
 	w->size = 4;
 	w->kind = 4;
-	for (size_t i = 0; i < n; i++) {
-		if (hex_digits(v[i].end - 1) > w->addr)
-			w->addr = hex_digits(v[i].end - 1);
-		if ((len = size_text(v[i].end - v[i].start, text)) > w->size)
-			w->size = len;
-		if ((len = strlen(mw_kind_name(v[i].kind))) > w->kind)
-			w->kind = len;
-	}
+	fill_kind_cells();
+	for (int k = 0; k < MW_KIND_COUNT; k++)
+		if (t->count[k] > 0 && strlen(mw_kind_name(k)) > w->kind)
+			w->kind = strlen(mw_kind_name(k));
 }
 
+/* A name that needs no escaping, copied; NULL if it does. */
 static char *
-put_pad(char *p, size_t n)
+put_plain_name(char *p, const char *name, size_t len)
 {
-	memset(p, ' ', n);
-	return p + n;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return NULL;
+		p[i] = (char)c;
+	}
+	return p + len;
 }
 
-/* Everything but the name is bounded: written in one reserved span. */
+/*
+ * One row, written in one reserved span:
+ *   START-END  SIZE PERM KIND     NAME\n
+ * (the size right-aligned in w->size, the kind padded to w->kind).
+ */
 static void
 print_row(const struct mw_region *r, const struct widths *w)
 {
-	const char	*kind = mw_kind_name(r->kind);
-	size_t		 klen = strlen(kind), len;
-	char		 text[8], *p;
+	size_t	 len, nlen = r->name != NULL ? strlen(r->name) : 0;
+	char	 text[8], *p, *named;
 
 	len = size_text(r->end - r->start, text);
-	p = out_reserve(2 * 16 + 2 + 8 + 6 + 2 * w->kind + 2);
+	p = out_reserve(2 * 16 + 1 + 16 + 4 + 2 + 16 + 2 + nlen + 1);
 	p = put_hex(p, r->start, w->addr);
 	*p++ = '-';
 	p = put_hex(p, r->end, w->addr);
-	p = put_pad(p, w->size - len + 1);
-	memcpy(p, text, len);
+	memset(p, ' ', 16);
+	p += w->size - len + 1;
+	memcpy(p, text, 8);
 	p += len;
 	*p++ = ' ';
-	mw_perms_str(r->perms, p);
+	memcpy(p, perm_cell[r->perms & 0xf], 4);
 	p[4] = ' ';
 	p += 5;
-	memcpy(p, kind, klen);
-	p += klen;
-	if (r->name != NULL)
-		p = put_pad(p, w->kind - klen + 1);
+	memcpy(p, kind_cell[r->kind], 16);
+	if (r->name == NULL) {
+		p += strlen(mw_kind_name(r->kind));
+		*p++ = '\n';
+		out_commit(p);
+		return;
+	}
+	p += w->kind + 1;
+	if ((named = put_plain_name(p, r->name, nlen)) != NULL) {
+		*named++ = '\n';
+		out_commit(named);
+		return;
+	}
 	out_commit(p);
-	if (r->name != NULL)
-		out_text_name(r->name);
-	out_end_line();
+	out_text_name(r->name);	/* the rare name with a control character */
+	out_char('\n');
 }
 
 static void
-print_totals(const struct mw_region *v, size_t n, const struct widths *w)
+print_totals(const struct mw_kind_totals *t, size_t n, const struct widths *w)
 {
-	struct totals	t;
 	uint64_t	all = 0;
 
-	sum_kinds(v, n, &t);
 	out_str("\nKIND");
 	out_pad(w->kind - 4);
 	out_str(" REGIONS  SIZE\n");
 	for (int k = 0; k <= MW_KIND_COUNT; k++) {
 		const char	*name = k == MW_KIND_COUNT ? "total" :
 		    mw_kind_name((enum mw_kind)k);
-		uint64_t	 bytes = k == MW_KIND_COUNT ? all : t.bytes[k];
-		size_t		 count = k == MW_KIND_COUNT ? n : t.count[k];
+		uint64_t	 bytes = k == MW_KIND_COUNT ? all : t->bytes[k];
+		size_t		 count = k == MW_KIND_COUNT ? n : t->count[k];
 		char		 num[24], text[8];
 		size_t		 len;
 
@@ -189,12 +217,17 @@ print_totals(const struct mw_region *v, size_t n, const struct widths *w)
 }
 
 static void
-print_table(pid_t pid, const struct mw_region *v, size_t n)
+print_table(pid_t pid, const struct mw_maps *m)
 {
-	struct widths	w;
-	char		comm[64];
+	struct mw_kind_totals	 t;
+	struct widths		 w;
+	const struct mw_region	*v;
+	size_t			 n;
+	char			 comm[64];
 
-	measure(v, n, &w);
+	v = mw_maps_regions(m, &n);
+	mw_maps_totals(m, &t);
+	measure(v, n, &t, &w);
 	target_comm(pid, comm, sizeof(comm));
 	out_dec((uint64_t)pid);
 	out_str(" (");
@@ -207,17 +240,16 @@ print_table(pid_t pid, const struct mw_region *v, size_t n)
 	out_str("NAME\n");
 	for (size_t i = 0; i < n; i++)
 		print_row(&v[i], &w);
-	print_totals(v, n, &w);
+	print_totals(&t, n, &w);
 }
 
 int
 cmd_maps(const struct options *o, int argc, char **argv)
 {
-	struct mw_maps		*m;
-	const struct mw_region	*v;
-	size_t			 n;
-	pid_t			 pid;
-	int			 rc;
+	struct mw_maps	*m;
+	size_t		 n;
+	pid_t		 pid;
+	int		 rc;
 
 	if (argc != 1) {
 		warnx(argc == 0 ? "a PID or process name is needed" :
@@ -228,15 +260,15 @@ cmd_maps(const struct options *o, int argc, char **argv)
 		return rc;
 	if ((m = mw_maps_read(pid)) == NULL)
 		return target_fail(pid, errno, "maps");
-	v = mw_maps_regions(m, &n);
+	mw_maps_regions(m, &n);
 	if (n == 0) {
 		mw_maps_free(m);
 		return target_fail(pid, ESRCH, "maps");
 	}
 	if (o->json)
-		print_json(pid, v, n);
+		print_json(pid, m);
 	else
-		print_table(pid, v, n);
+		print_table(pid, m);
 	mw_maps_free(m);
 	return 0;
 }

@@ -262,6 +262,53 @@ START_TEST(test_kinds_from_file_by_path)
 }
 END_TEST
 
+/* The kept totals equal a count of the regions, whatever the path. */
+static void
+ck_totals(const struct mw_maps *m)
+{
+	struct mw_kind_totals	 t, want;
+	size_t			 n;
+	const struct mw_region	*v = mw_maps_regions(m, &n);
+
+	memset(&want, 0, sizeof(want));
+	for (size_t i = 0; i < n; i++) {
+		want.bytes[v[i].kind] += v[i].end - v[i].start;
+		want.count[v[i].kind]++;
+	}
+	mw_maps_totals(m, &t);
+	for (int k = 0; k < MW_KIND_COUNT; k++) {
+		ck_assert_uint_eq(t.bytes[k], want.bytes[k]);
+		ck_assert_uint_eq(t.count[k], want.count[k]);
+	}
+}
+
+START_TEST(test_totals)
+{
+	static const char torn[] =
+	    "00403000-00404000 r-xp 00000000 00:00 0 [vdso]\n"
+	    "00401000-00402000 rw-p 00000000 00:00 0 [heap]\n"
+	    "00401000-00403000 rw-p 00000000 00:00 0 [heap]\n";
+	struct mw_maps	*m = mw_maps_read(0);
+
+	ck_assert_ptr_nonnull(m);
+	ck_totals(m);
+	mw_maps_free(m);
+	m = mw_maps_parse(named_maps, sizeof(named_maps) - 1, NULL);
+	ck_totals(m);			/* all anon before classifying */
+	ck_assert_int_eq(mw_maps_classify(m), 0);
+	ck_totals(m);
+	mw_maps_classify(m);		/* twice: nothing counted twice */
+	ck_totals(m);
+	mw_maps_free(m);
+	m = mw_maps_parse(torn, sizeof(torn) - 1, NULL);
+	ck_assert_ptr_nonnull(m);
+	ck_totals(m);			/* the loser of the overlap is gone */
+	ck_assert_int_eq(mw_maps_classify(m), 0);
+	ck_totals(m);
+	mw_maps_free(m);
+}
+END_TEST
+
 START_TEST(test_kind_names)
 {
 	char	perms[5];
@@ -309,6 +356,7 @@ main(void)
 	tcase_add_test(tc, test_kinds_by_name);
 	tcase_add_test(tc, test_kinds_from_file_by_path);
 	tcase_add_test(tc, test_kind_names);
+	tcase_add_test(tc, test_totals);
 	tcase_add_test(tc, test_classify_alloc_failures);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
