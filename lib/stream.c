@@ -112,7 +112,7 @@ drain(struct stream *s, mwi_consume_fn consume, void *ctx)
 {
 	struct block		*b;
 	enum block_state	 st;
-	int			 rc;
+	int			 rc, saved;
 
 	for (int i = 0;; i = (i + 1) % NBLOCKS) {
 		b = &s->b[i];
@@ -127,10 +127,12 @@ drain(struct stream *s, mwi_consume_fn consume, void *ctx)
 		}
 		b->data[b->len] = '\0';
 		rc = consume(ctx, b->data, b->len, st == BLOCK_LAST);
+		saved = errno;
 		pthread_mutex_lock(&s->mu);
 		b->state = BLOCK_FREE;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
+		errno = saved;
 		if (rc == -1 || st == BLOCK_LAST)
 			return rc;
 	}
@@ -142,14 +144,16 @@ read_threaded(struct stream *s, mwi_consume_fn consume, void *ctx)
 {
 	pthread_t	 reader;
 	sigset_t	 all, old;
-	int		 rc = -1, saved;
+	int		 rc, saved, e;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	errno = pthread_create(&reader, NULL, reader_main, s);
+	e = pthread_create(&reader, NULL, reader_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (errno != 0)
+	if (e != 0) {
+		errno = e;
 		return -1;
+	}
 	rc = drain(s, consume, ctx);
 	saved = errno;
 	pthread_mutex_lock(&s->mu);
