@@ -141,7 +141,11 @@ hex8(uint32_t x)
 	v = (v | v << 4) & 0x0f0f0f0f0f0f0f0fULL;
 	above9 = ((v + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
 	v += 0x3030303030303030ULL + above9 * ('a' - '0' - 10);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return v;
+#else
 	return __builtin_bswap64(v);
+#endif
 }
 
 /*
