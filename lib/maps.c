@@ -62,17 +62,70 @@ static const unsigned char hexval[256] = {
 #pragma GCC diagnostic pop
 
 /*
- * 1 to 16 hex digits; returns the first byte after them, or NULL.
- * Needs no end pointer: every line ends in '\n' or the buffer's NUL,
- * which are no digits.
+ * The kernel writes addresses and offsets with at least eight digits, so
+ * those fields start with eight digits converted at once (SWAR); the
+ * rest, like the short device numbers, go a byte at a time. Every
+ * buffer the parser sees is followed by MWI_SLACK zero bytes, so the
+ * eight-byte load never leaves it.
+ */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+/* The high bit of each byte b with m < b < n (exact for b < 128). */
+#define BYTES_BETWEEN(x, m, n)						\
+	((((ONES * (127 + (n))) - ((x) & ONES * 127)) & ~(x) &		\
+	    (((x) & ONES * 127) + ONES * (127 - (m)))) & HIGHS)
+
+/* Eight bytes, the first in memory as the lowest byte of the word. */
+static inline uint64_t
+load8(const char *p)
+{
+	uint64_t	w;
+
+	memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* Are all eight bytes of w hex digits? */
+static inline bool
+all_hex8(uint64_t w)
+{
+	uint64_t	lower = w | ONES * 0x20;
+
+	return (BYTES_BETWEEN(w, '0' - 1, '9' + 1) |
+	    BYTES_BETWEEN(lower, 'a' - 1, 'f' + 1)) == HIGHS;
+}
+
+/* The value of eight hex digits, the first the most significant. */
+static inline uint64_t
+hex8_value(uint64_t w)
+{
+	/* Digits keep their low nibble; letters ('a', 'A': bit 6) add 9. */
+	uint64_t	v = (w & ONES * 0x0f) + ((w >> 6) & ONES) * 9;
+
+	v = ((v << 4) | (v >> 8)) & 0x00ff00ff00ff00ffULL;
+	v = ((v << 8) | (v >> 16)) & 0x0000ffff0000ffffULL;
+	return ((v << 16) | (v >> 32)) & 0x00000000ffffffffULL;
+}
+
+/*
+ * 1 to 16 hex digits; returns the first byte after them, or NULL. Needs
+ * no end pointer: every line ends in '\n' or the buffer's NUL.
  */
 static const char *
-parse_hex(const char *p, uint64_t *out)
+parse_hex(const char *p, bool wide, uint64_t *out)
 {
 	const char	*first = p;
-	uint64_t	 v = 0;
+	uint64_t	 v = 0, w;
 	unsigned int	 d;
 
+	if (wide && all_hex8(w = load8(p))) {
+		v = hex8_value(w);
+		p += 8;
+	}
 	while ((d = hexval[(unsigned char)*p]) < 16) {
 		v = v << 4 | d;
 		p++;
@@ -163,22 +216,22 @@ parse_line(char *p, const char *end, struct mw_region *r)
 	r->flags = 0;
 	r->kind = MW_KIND_ANON;
 	r->name = NULL;
-	q = parse_hex(p, &r->start);
+	q = parse_hex(p, true, &r->start);
 	q = expect(q, end, '-');
 	if (q != NULL)
-		q = parse_hex(q, &r->end);
+		q = parse_hex(q, true, &r->end);
 	q = expect(q, end, ' ');
 	if (q != NULL)
 		q = parse_perms(q, end, &r->perms);
 	q = expect(q, end, ' ');
 	if (q != NULL)
-		q = parse_hex(q, &r->offset);
+		q = parse_hex(q, true, &r->offset);
 	q = expect(q, end, ' ');
 	if (q != NULL)
-		q = parse_hex(q, &major);
+		q = parse_hex(q, false, &major);
 	q = expect(q, end, ':');
 	if (q != NULL)
-		q = parse_hex(q, &minor);
+		q = parse_hex(q, false, &minor);
 	q = expect(q, end, ' ');
 	if (q != NULL)
 		q = parse_dec(q, &r->inode);
@@ -191,7 +244,7 @@ parse_line(char *p, const char *end, struct mw_region *r)
 		return NULL;
 	while (*q == ' ')
 		q++;
-	eol = strchrnul(q, '\n');
+	eol = *q == '\n' ? (char *)q : strchrnul(q, '\n');
 	if (eol != end && *eol != '\n')
 		return NULL;		/* a NUL inside the line */
 	if (eol != q) {
@@ -456,7 +509,7 @@ carry_append(struct parser *ps, const char *p, size_t n)
 	char	*nc;
 	size_t	 ncap = ps->carry_cap;
 
-	while (ncap < ps->carry_len + n + 1)
+	while (ncap < ps->carry_len + n + MWI_SLACK)
 		ncap = ncap == 0 ? 256 : ncap * 2;
 	if (ncap != ps->carry_cap) {
 		if ((nc = mwi_reallocarray(ps->carry, ncap, 1)) == NULL)
@@ -466,7 +519,7 @@ carry_append(struct parser *ps, const char *p, size_t n)
 	}
 	memcpy(ps->carry + ps->carry_len, p, n);
 	ps->carry_len += n;
-	ps->carry[ps->carry_len] = '\0';
+	memset(ps->carry + ps->carry_len, 0, MWI_SLACK);
 	return 0;
 }
 
@@ -587,10 +640,10 @@ mw_maps_parse(const char *buf, size_t len, size_t *errline)
 
 	if (errline != NULL)
 		*errline = 0;
-	if ((text = mwi_malloc(len + 1)) == NULL)
+	if ((text = mwi_malloc(len + MWI_SLACK)) == NULL)
 		return NULL;
 	memcpy(text, buf, len);
-	text[len] = '\0';
+	memset(text + len, 0, MWI_SLACK);
 	if (parser_init(&ps, 0, false) == -1) {
 		free(text);
 		return NULL;

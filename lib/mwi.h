@@ -62,9 +62,11 @@ ssize_t	 mwi_read_some(int fd, void *buf, size_t n);
 
 /*
  * Called with each next part of the file, in order: writable, with
- * data[len] == '\0'; last set on the final call. Returns 0 to go on,
- * -1 (errno set) to stop the read.
+ * data[len] and the MWI_SLACK - 1 bytes after it zero (the parser reads
+ * eight bytes at a time); last set on the final call. Returns 0 to go
+ * on, -1 (errno set) to stop the read.
  */
+#define MWI_SLACK	16
 typedef int (*mwi_consume_fn)(void *ctx, char *data, size_t len, bool last);
 
 int	 mwi_read_stream(int fd, mwi_consume_fn consume, void *ctx);

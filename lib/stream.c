@@ -22,7 +22,8 @@
  * whatever the file's size: on this project's machines a fresh page
  * costs about 3 us to fault in, as much as parsing 30 lines.
  *
- * Invariants: a consumed block is writable and data[len] == '\0'; blocks
+ * Invariants: a consumed block is writable and zero from data[len] for
+ * MWI_SLACK bytes; blocks
  * are filled and taken in the same round-robin order, so bytes keep
  * their order; only the reader calls read() once it runs; only the
  * caller allocates; the reader blocks every signal, so signals reach the
@@ -125,7 +126,7 @@ drain(struct stream *s, mwi_consume_fn consume, void *ctx)
 			errno = b->err;
 			return -1;
 		}
-		b->data[b->len] = '\0';
+		memset(b->data + b->len, 0, MWI_SLACK);
 		rc = consume(ctx, b->data, b->len, st == BLOCK_LAST);
 		saved = errno;
 		pthread_mutex_lock(&s->mu);
@@ -180,7 +181,7 @@ read_inline(struct stream *s, mwi_consume_fn consume, void *ctx, bool *eof)
 			errno = b->err;
 			return -1;
 		}
-		b->data[b->len] = '\0';
+		memset(b->data + b->len, 0, MWI_SLACK);
 		if (consume(ctx, b->data, b->len, st == BLOCK_LAST) == -1)
 			return -1;
 		if (st == BLOCK_LAST) {
@@ -200,7 +201,7 @@ mwi_read_stream(int fd, mwi_consume_fn consume, void *ctx)
 	int		 rc = -1, saved, i;
 
 	for (i = 0; i < NBLOCKS; i++)
-		if ((s.b[i].data = mwi_malloc(BLOCK_SIZE + 1)) == NULL)
+		if ((s.b[i].data = mwi_malloc(BLOCK_SIZE + MWI_SLACK)) == NULL)
 			goto out;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
