@@ -40,11 +40,13 @@
  *   alloc_fail: the Nth allocation from now fails with ENOMEM.
  *   read_fail:  the Nth read(2) from now fails with EIO.
  *   read_max:   every read(2) returns at most this many bytes.
+ *   no_ioctl:   PROCMAP_QUERY fails with ENOTTY, as before Linux 6.11.
  */
 struct mwi_faults {
 	long	alloc_fail;
 	long	read_fail;
 	size_t	read_max;
+	bool	no_ioctl;
 };
 extern struct mwi_faults mwi_faults;
 

@@ -103,6 +103,10 @@ mwi_procmap_query(int fd, uint64_t addr, unsigned int qflags,
 {
 	struct procmap_query	pq;
 
+	if (mwi_faults.no_ioctl) {
+		errno = ENOTTY;
+		return -1;
+	}
 	memset(&pq, 0, sizeof(pq));
 	pq.size = sizeof(pq);
 	pq.query_flags = qflags;

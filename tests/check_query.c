@@ -262,6 +262,35 @@ START_TEST(test_query_follows_exec)
 }
 END_TEST
 
+/*
+ * On a kernel without PROCMAP_QUERY (before 6.11) the ioctl fails with
+ * ENOTTY: the handle turns to the text for good and gives the same
+ * answers. Simulated here with the fault hook.
+ */
+START_TEST(test_enotty_falls_back_to_text)
+{
+	struct tu_target	*t = tu_target_start(NULL);
+	struct mw_query		*q = mw_query_open(t->pid, 0);
+	struct mw_query		*ref = mw_query_open(t->pid, MW_QUERY_TEXT);
+	struct mw_maps		*m = mw_maps_read(t->pid);
+	static const char *const names[] = { "heap", "stack", "text", "bss",
+	    "memfd", "guard", "odd_file" };
+
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(mw_query_uses_ioctl(q), 1);
+	mwi_faults.no_ioctl = true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ck_assert_int_eq(ck_lookup(q, ref, m, tu_addr(t, names[i])), 1);
+	ck_assert_int_eq(ck_lookup(q, ref, m, 0x10), 0);
+	ck_assert_int_eq(mw_query_uses_ioctl(q), 0);
+	mwi_faults.no_ioctl = false;
+	mw_query_close(q);
+	mw_query_close(ref);
+	mw_maps_free(m);
+	tu_target_stop(t);
+}
+END_TEST
+
 static void
 ck_same_maps(const struct mw_maps *a, const struct mw_maps *b)
 {
@@ -354,6 +383,7 @@ main(void)
 	tcase_add_test(tc, test_text_path_refreshes_on_miss);
 	tcase_add_test(tc, test_big_map_through_reader_thread);
 	tcase_add_test(tc, test_query_follows_exec);
+	tcase_add_test(tc, test_enotty_falls_back_to_text);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
