@@ -446,6 +446,8 @@ keep_name(struct mw_maps *m, const char *name)
 struct parser {
 	struct mw_maps	*m;
 	bool		 classify;
+	mw_region_fn	 fn;		/* told of each classified region */
+	void		*fn_ctx;
 	struct mwi_array_classifier ac;
 	size_t		 cap;		/* of m->regions */
 	char		*carry;		/* a line cut by a block's end */
@@ -496,8 +498,11 @@ parse_lines(struct parser *ps, char *p, char *stop, char *end)
 		ps->prev_end = r->end;
 		ps->m->totals.bytes[r->kind] += r->end - r->start;
 		ps->m->totals.count[r->kind]++;
-		if (ps->classify && ps->sorted)
+		if (ps->classify && ps->sorted) {
 			mwi_classify_at(&ps->ac, ps->m->nregions);
+			if (ps->fn != NULL)
+				ps->fn(ps->fn_ctx, r);
+		}
 		ps->m->nregions++;
 	}
 	return 0;
@@ -599,8 +604,13 @@ parser_finish(struct parser *ps)
 		if (sort_and_resolve(m->regions, &m->nregions) == -1)
 			goto fail;
 		mwi_maps_count(m);
-		for (size_t i = 0; ps->classify && i < m->nregions; i++)
+		if (ps->fn != NULL)
+			ps->fn(ps->fn_ctx, NULL);
+		for (size_t i = 0; ps->classify && i < m->nregions; i++) {
 			mwi_classify_at(&ps->ac, i);
+			if (ps->fn != NULL)
+				ps->fn(ps->fn_ctx, &m->regions[i]);
+		}
 	}
 	free(ps->carry);
 	ps->carry = NULL;
@@ -614,12 +624,15 @@ fail:
 
 /* Read and parse a maps file from fd's current offset. */
 struct mw_maps *
-mwi_maps_read_fd(int fd, pid_t pid, bool classify)
+mwi_maps_read_fd(int fd, pid_t pid, bool classify, mw_region_fn fn,
+    void *ctx)
 {
 	struct parser	ps;
 
 	if (parser_init(&ps, pid, classify) == -1)
 		return NULL;
+	ps.fn = fn;
+	ps.fn_ctx = ctx;
 	if (mwi_read_stream(fd, parser_feed, &ps) == -1) {
 		parser_abort(&ps);
 		return NULL;
@@ -662,6 +675,12 @@ mw_maps_parse(const char *buf, size_t len, size_t *errline)
 struct mw_maps *
 mw_maps_read(pid_t pid)
 {
+	return mw_maps_read_each(pid, NULL, NULL);
+}
+
+struct mw_maps *
+mw_maps_read_each(pid_t pid, mw_region_fn fn, void *ctx)
+{
 	struct mw_maps	*m;
 	int		 fd, saved;
 
@@ -671,7 +690,7 @@ mw_maps_read(pid_t pid)
 	}
 	if ((fd = mwi_open_proc(pid, "maps")) == -1)
 		return NULL;
-	m = mwi_maps_read_fd(fd, pid == 0 ? getpid() : pid, true);
+	m = mwi_maps_read_fd(fd, pid == 0 ? getpid() : pid, true, fn, ctx);
 	saved = errno;
 	close(fd);
 	errno = saved;

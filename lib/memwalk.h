@@ -89,6 +89,15 @@ char		*mw_perms_str(unsigned int perms, char buf[5]);
 struct mw_maps;
 
 struct mw_maps	*mw_maps_read(pid_t pid);
+
+/*
+ * mw_maps_read, telling fn of each region as soon as it is classified,
+ * in address order, on the calling thread, while the rest of the map is
+ * still being read. fn(ctx, NULL) means the regions given so far are
+ * void (a torn read had to be sorted): all of them follow again.
+ */
+typedef void	(*mw_region_fn)(void *ctx, const struct mw_region *region);
+struct mw_maps	*mw_maps_read_each(pid_t pid, mw_region_fn fn, void *ctx);
 struct mw_maps	*mw_maps_parse(const char *buf, size_t len, size_t *errline);
 int		 mw_maps_classify(struct mw_maps *maps);
 void		 mw_maps_free(struct mw_maps *maps);

@@ -128,7 +128,8 @@ struct mw_maps {
 
 void		 mwi_maps_count(struct mw_maps *m);
 
-struct mw_maps	*mwi_maps_read_fd(int fd, pid_t pid, bool classify);
+struct mw_maps	*mwi_maps_read_fd(int fd, pid_t pid, bool classify,
+		    mw_region_fn fn, void *ctx);
 bool		 mwi_name_is_deleted(const char *name);
 
 /* ---- elf.c: PT_LOAD segments of mapped objects ---------------------- */

@@ -121,7 +121,7 @@ load_snapshot(struct mw_query *q, bool retried)
 	struct mw_maps	*m;
 
 	if (lseek(q->fd, 0, SEEK_SET) == -1 ||
-	    (m = mwi_maps_read_fd(q->fd, q->pid, true)) == NULL)
+	    (m = mwi_maps_read_fd(q->fd, q->pid, true, NULL, NULL)) == NULL)
 		return -1;
 	if (m->nregions == 0 && !retried && reopen_after_exec(q) == 0) {
 		mw_maps_free(m);

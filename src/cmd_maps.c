@@ -11,6 +11,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -129,33 +130,44 @@ measure(const struct mw_region *v, size_t n,
 			w->kind = strlen(mw_kind_name(k));
 }
 
-/* A name that needs no escaping, copied; NULL if it does. */
+/* The most bytes the row of a region with an nlen-byte name takes. */
+static size_t
+row_room(size_t nlen)
+{
+	return 2 * 16 + 1 + 16 + 4 + 2 + 16 + 2 + 4 * nlen + 1;
+}
+
+/* A name, control characters as the kernel writes '\n' ("\012"). */
 static char *
-put_plain_name(char *p, const char *name, size_t len)
+put_name(char *p, const char *name, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
-		if (c < 0x20 || c == 0x7f)
-			return NULL;
-		p[i] = (char)c;
+		if (c >= 0x20 && c != 0x7f) {
+			*p++ = (char)c;
+			continue;
+		}
+		*p++ = '\\';
+		*p++ = (char)('0' + (c >> 6));
+		*p++ = (char)('0' + ((c >> 3) & 7));
+		*p++ = (char)('0' + (c & 7));
 	}
-	return p + len;
+	return p;
 }
 
 /*
- * One row, written in one reserved span:
+ * One row at p, which has row_room(nlen) bytes; returns its end:
  *   START-END  SIZE PERM KIND     NAME\n
  * (the size right-aligned in w->size, the kind padded to w->kind).
  */
-static void
-print_row(const struct mw_region *r, const struct widths *w)
+static char *
+format_row(char *p, const struct mw_region *r, size_t nlen,
+    const struct widths *w)
 {
-	size_t	 len, nlen = r->name != NULL ? strlen(r->name) : 0;
-	char	 text[8], *p, *named;
+	char	text[8];
+	size_t	len = size_text(r->end - r->start, text);
 
-	len = size_text(r->end - r->start, text);
-	p = out_reserve(2 * 16 + 1 + 16 + 4 + 2 + 16 + 2 + nlen + 1);
 	p = put_hex(p, r->start, w->addr);
 	*p++ = '-';
 	p = put_hex(p, r->end, w->addr);
@@ -168,21 +180,74 @@ print_row(const struct mw_region *r, const struct widths *w)
 	p[4] = ' ';
 	p += 5;
 	memcpy(p, kind_cell[r->kind], 16);
-	if (r->name == NULL) {
+	if (r->name == NULL)
 		p += strlen(mw_kind_name(r->kind));
-		*p++ = '\n';
-		out_commit(p);
+	else
+		p = put_name(p + w->kind + 1, r->name, nlen);
+	*p++ = '\n';
+	return p;
+}
+
+static void
+print_row(const struct mw_region *r, const struct widths *w)
+{
+	size_t	nlen = r->name != NULL ? strlen(r->name) : 0;
+
+	out_commit(format_row(out_reserve(row_room(nlen)), r, nlen, w));
+}
+
+/*
+ * Rows formatted while the map is still being read (mw_maps_read_each),
+ * at the widest widths: 16 address digits, the longest kind name. They
+ * are the table as it stands whenever those are the map's own widths,
+ * as on x86-64, where the vsyscall page is mapped; otherwise the rows
+ * are formatted again once the widths are known.
+ */
+struct early_rows {
+	struct widths	 w;
+	char		*buf;
+	size_t		 len, cap;
+	bool		 failed;	/* out of memory: format afterwards */
+};
+
+static void
+early_row(void *ctx, const struct mw_region *r)
+{
+	struct early_rows	*e = ctx;
+	size_t			 nlen, room;
+	char			*nbuf;
+
+	if (r == NULL || e->failed) {
+		e->len = 0;	/* a torn read was sorted: all rows follow */
 		return;
 	}
-	p += w->kind + 1;
-	if ((named = put_plain_name(p, r->name, nlen)) != NULL) {
-		*named++ = '\n';
-		out_commit(named);
-		return;
+	nlen = r->name != NULL ? strlen(r->name) : 0;
+	room = row_room(nlen);
+	if (e->cap - e->len < room) {
+		size_t	ncap = e->cap * 2 > e->len + room ? e->cap * 2 :
+		    e->len + room;
+
+		if ((nbuf = realloc(e->buf, ncap)) == NULL) {
+			e->failed = true;
+			return;
+		}
+		e->buf = nbuf;
+		e->cap = ncap;
 	}
-	out_commit(p);
-	out_text_name(r->name);	/* the rare name with a control character */
-	out_char('\n');
+	e->len = (size_t)(format_row(e->buf + e->len, r, nlen, &e->w) -
+	    e->buf);
+}
+
+static void
+early_rows_init(struct early_rows *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->w.addr = 16;
+	e->w.size = 4;
+	for (int k = 0; k < MW_KIND_COUNT; k++)
+		if (strlen(mw_kind_name(k)) > e->w.kind)
+			e->w.kind = strlen(mw_kind_name(k));
+	fill_kind_cells();
 }
 
 static void
@@ -217,7 +282,7 @@ print_totals(const struct mw_kind_totals *t, size_t n, const struct widths *w)
 }
 
 static void
-print_table(pid_t pid, const struct mw_maps *m)
+print_table(pid_t pid, const struct mw_maps *m, const struct early_rows *e)
 {
 	struct mw_kind_totals	 t;
 	struct widths		 w;
@@ -238,18 +303,23 @@ print_table(pid_t pid, const struct mw_maps *m)
 	out_str("SIZE PERM KIND");
 	out_pad(w.kind - 4 + 1);
 	out_str("NAME\n");
-	for (size_t i = 0; i < n; i++)
-		print_row(&v[i], &w);
+	if (!e->failed && w.addr == e->w.addr && w.size == e->w.size &&
+	    w.kind == e->w.kind)
+		out_bytes(e->buf, e->len);
+	else
+		for (size_t i = 0; i < n; i++)
+			print_row(&v[i], &w);
 	print_totals(&t, n, &w);
 }
 
 int
 cmd_maps(const struct options *o, int argc, char **argv)
 {
-	struct mw_maps	*m;
-	size_t		 n;
-	pid_t		 pid;
-	int		 rc;
+	struct early_rows	 e;
+	struct mw_maps		*m;
+	size_t			 n;
+	pid_t			 pid;
+	int			 rc;
 
 	if (argc != 1) {
 		warnx(argc == 0 ? "a PID or process name is needed" :
@@ -258,17 +328,24 @@ cmd_maps(const struct options *o, int argc, char **argv)
 	}
 	if ((rc = target_resolve(argv[0], &pid)) != 0)
 		return rc;
-	if ((m = mw_maps_read(pid)) == NULL)
-		return target_fail(pid, errno, "maps");
+	early_rows_init(&e);
+	m = o->json ? mw_maps_read(pid) : mw_maps_read_each(pid, early_row, &e);
+	if (m == NULL) {
+		rc = target_fail(pid, errno, "maps");
+		free(e.buf);
+		return rc;
+	}
 	mw_maps_regions(m, &n);
 	if (n == 0) {
 		mw_maps_free(m);
+		free(e.buf);
 		return target_fail(pid, ESRCH, "maps");
 	}
 	if (o->json)
 		print_json(pid, m);
 	else
-		print_table(pid, m);
+		print_table(pid, m, &e);
 	mw_maps_free(m);
+	free(e.buf);
 	return 0;
 }

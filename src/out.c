@@ -35,14 +35,15 @@ out_init(bool line_buffered)
 	line_mode = line_buffered;
 }
 
-int
-out_flush(void)
+/* Write s to stdout; the first error is kept for out_flush to report. */
+static void
+write_all(const char *s, size_t n)
 {
 	size_t	off = 0;
 	ssize_t	w;
 
-	while (off < used && write_errno == 0) {
-		w = write(STDOUT_FILENO, buf + off, used - off);
+	while (off < n && write_errno == 0) {
+		w = write(STDOUT_FILENO, s + off, n - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
@@ -50,6 +51,12 @@ out_flush(void)
 		else
 			off += (size_t)w;
 	}
+}
+
+int
+out_flush(void)
+{
+	write_all(buf, used);
 	used = 0;
 	if (write_errno != 0) {
 		errno = write_errno;
@@ -61,6 +68,11 @@ out_flush(void)
 void
 out_bytes(const char *s, size_t n)
 {
+	if (n >= OUT_BUF) {	/* big: no copy through the buffer */
+		out_flush();
+		write_all(s, n);
+		return;
+	}
 	while (n > 0) {
 		size_t	room = OUT_BUF - used, k = n < room ? n : room;
 

@@ -291,6 +291,89 @@ START_TEST(test_enotty_falls_back_to_text)
 }
 END_TEST
 
+/* What a mw_region_fn was told: copies of regions, and resets. */
+struct told {
+	struct mw_region	 v[256];
+	size_t			 n;
+	int			 resets;
+};
+
+static void
+tell(void *ctx, const struct mw_region *r)
+{
+	struct told	*t = ctx;
+
+	if (r == NULL) {
+		t->n = 0;
+		t->resets++;
+		return;
+	}
+	ck_assert_uint_lt(t->n, 256);
+	t->v[t->n] = *r;
+	t->v[t->n].name = NULL;	/* names are checked through the maps */
+	t->n++;
+}
+
+static void
+ck_told_equals(const struct told *t, const struct mw_maps *m)
+{
+	size_t			 n;
+	const struct mw_region	*v = mw_maps_regions(m, &n);
+
+	ck_assert_uint_eq(t->n, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(t->v[i].start, v[i].start);
+		ck_assert_uint_eq(t->v[i].end, v[i].end);
+		ck_assert_int_eq(t->v[i].kind, v[i].kind);
+		ck_assert_uint_eq(t->v[i].perms, v[i].perms);
+	}
+}
+
+/* Each region is told, classified, in order: the same as the result. */
+START_TEST(test_read_each_tells_every_region)
+{
+	struct tu_target	*t = tu_target_start(NULL);
+	struct told		 told = { .n = 0 };
+	struct mw_maps		*m = mw_maps_read_each(t->pid, tell, &told);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(told.resets, 0);
+	ck_told_equals(&told, m);
+	ck_assert_uint_gt(told.n, 20);
+	mw_maps_free(m);
+	tu_target_stop(t);
+}
+END_TEST
+
+/* A torn text: what was told is void (NULL), then all, sorted. */
+START_TEST(test_read_each_resets_after_sort)
+{
+	static const char torn[] =
+	    "00403000-00404000 r-xp 00000000 00:00 0 [vdso]\n"
+	    "00405000-00406000 rw-p 00000000 00:00 0 [heap]\n"
+	    "00401000-00402000 rw-p 00000000 00:00 0\n"
+	    "00401000-00403000 ---p 00000000 00:00 0\n";
+	char		 path[] = "/tmp/mw-torn-XXXXXX";
+	int		 fd = mkstemp(path);
+	struct told	 told = { .n = 0 };
+	struct mw_maps	*m;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(write(fd, torn, sizeof(torn) - 1),
+	    (ssize_t)sizeof(torn) - 1);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	m = mwi_maps_read_fd(fd, 0, true, tell, &told);
+	close(fd);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(told.resets, 1);
+	ck_told_equals(&told, m);
+	ck_assert_uint_eq(told.n, 3);	/* the older overlapping line lost */
+	ck_assert_int_eq(told.v[0].kind, MW_KIND_GUARD);
+	mw_maps_free(m);
+}
+END_TEST
+
 static void
 ck_same_maps(const struct mw_maps *a, const struct mw_maps *b)
 {
@@ -384,6 +467,8 @@ main(void)
 	tcase_add_test(tc, test_big_map_through_reader_thread);
 	tcase_add_test(tc, test_query_follows_exec);
 	tcase_add_test(tc, test_enotty_falls_back_to_text);
+	tcase_add_test(tc, test_read_each_tells_every_region);
+	tcase_add_test(tc, test_read_each_resets_after_sort);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
