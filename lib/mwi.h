@@ -53,7 +53,6 @@ extern struct mwi_faults mwi_faults;
 void	*mwi_malloc(size_t size);
 void	*mwi_reallocarray(void *p, size_t n, size_t size);
 void	*mwi_calloc(size_t n, size_t size);
-char	*mwi_strdup(const char *s);
 
 /* ---- os_linux.c: the only file that touches /proc and friends ------- */
 

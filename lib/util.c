@@ -47,17 +47,6 @@ mwi_reallocarray(void *p, size_t n, size_t size)
 	return reallocarray(p, n, size);
 }
 
-char *
-mwi_strdup(const char *s)
-{
-	size_t	 len = strlen(s) + 1;
-	char	*d;
-
-	if ((d = mwi_malloc(len)) != NULL)
-		memcpy(d, s, len);
-	return d;
-}
-
 static const char *const kind_names[MW_KIND_COUNT] = {
 	[MW_KIND_ANON] = "anon",
 	[MW_KIND_HEAP] = "heap",

@@ -137,25 +137,6 @@ row_room(size_t nlen)
 	return 2 * 16 + 1 + 16 + 4 + 2 + 16 + 2 + 4 * nlen + 1;
 }
 
-/* A name, control characters as the kernel writes '\n' ("\012"). */
-static char *
-put_name(char *p, const char *name, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c >= 0x20 && c != 0x7f) {
-			*p++ = (char)c;
-			continue;
-		}
-		*p++ = '\\';
-		*p++ = (char)('0' + (c >> 6));
-		*p++ = (char)('0' + ((c >> 3) & 7));
-		*p++ = (char)('0' + (c & 7));
-	}
-	return p;
-}
-
 /*
  * One row at p, which has row_room(nlen) bytes; returns its end:
  *   START-END  SIZE PERM KIND     NAME\n
@@ -183,7 +164,7 @@ format_row(char *p, const struct mw_region *r, size_t nlen,
 	if (r->name == NULL)
 		p += strlen(mw_kind_name(r->kind));
 	else
-		p = put_name(p + w->kind + 1, r->name, nlen);
+		p = put_text_name(p + w->kind + 1, r->name, nlen);
 	*p++ = '\n';
 	return p;
 }

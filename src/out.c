@@ -197,16 +197,6 @@ out_dec(uint64_t v)
 	out_bytes(tmp + i, (size_t)(20 - i));
 }
 
-void
-out_sdec(int64_t v)
-{
-	if (v < 0) {
-		out_char('-');
-		out_dec((uint64_t)0 - (uint64_t)v);
-	} else
-		out_dec((uint64_t)v);
-}
-
 /*
  * Length of the valid UTF-8 sequence at p (1 to 4), or 0 when p starts
  * no valid sequence (stray continuation, overlong form, surrogate, or
@@ -277,26 +267,37 @@ out_json_str(const char *s)
 	out_char('"');
 }
 
-/* A name in a table: control characters as the kernel writes '\n'. */
+/*
+ * A name in a table, at p (room for 4 * len bytes): control characters
+ * as the kernel writes a newline, "\012". Returns the end.
+ */
+char *
+put_text_name(char *p, const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c >= 0x20 && c != 0x7f) {
+			*p++ = (char)c;
+			continue;
+		}
+		*p++ = '\\';
+		*p++ = (char)('0' + (c >> 6));
+		*p++ = (char)('0' + ((c >> 3) & 7));
+		*p++ = (char)('0' + (c & 7));
+	}
+	return p;
+}
+
+/* The same on stdout, in pieces that fit the buffer. */
 void
 out_text_name(const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
+	size_t	len = strlen(s), k;
 
-	while (*p >= 0x20 && *p != 0x7f)
-		p++;
-	if (*p == '\0') {		/* the common case: nothing to escape */
-		out_bytes(s, (size_t)(p - (const unsigned char *)s));
-		return;
-	}
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			out_char('\\');
-			out_char((char)('0' + (*p >> 6)));
-			out_char((char)('0' + ((*p >> 3) & 7)));
-			out_char((char)('0' + (*p & 7)));
-		} else
-			out_char((char)*p);
+	for (; len > 0; s += k, len -= k) {
+		k = len < 8192 ? len : 8192;
+		out_commit(put_text_name(out_reserve(4 * k), s, k));
 	}
 }
 
@@ -326,11 +327,3 @@ size_text(uint64_t bytes, char text[8])
 	return memo[slot].len;
 }
 
-void
-out_size(uint64_t bytes)
-{
-	char	text[8];
-	size_t	len = size_text(bytes, text);
-
-	out_bytes(text, len);
-}
