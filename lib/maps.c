@@ -743,12 +743,12 @@ mw_maps_regions(const struct mw_maps *m, size_t *count)
 	return m->regions;
 }
 
-const struct mw_region *
-mw_maps_find(const struct mw_maps *m, uint64_t addr)
+/* The index of the first region whose end is above addr (nregions: none). */
+size_t
+mwi_maps_index(const struct mw_maps *m, uint64_t addr)
 {
 	size_t	lo = 0, hi = m->nregions;
 
-	/* The first region whose end is above addr. */
 	while (lo < hi) {
 		size_t	mid = lo + (hi - lo) / 2;
 
@@ -757,7 +757,29 @@ mw_maps_find(const struct mw_maps *m, uint64_t addr)
 		else
 			hi = mid;
 	}
-	if (lo < m->nregions && m->regions[lo].start <= addr)
-		return &m->regions[lo];
+	return lo;
+}
+
+const struct mw_region *
+mw_maps_find(const struct mw_maps *m, uint64_t addr)
+{
+	size_t	i = mwi_maps_index(m, addr);
+
+	if (i < m->nregions && m->regions[i].start <= addr)
+		return &m->regions[i];
 	return NULL;
+}
+
+/* Give region i a new kind, moving its bytes in the totals. */
+void
+mwi_maps_set_kind(struct mw_maps *m, size_t i, enum mw_kind kind)
+{
+	struct mw_region	*r = &m->regions[i];
+	uint64_t		 len = r->end - r->start;
+
+	m->totals.bytes[r->kind] -= len;
+	m->totals.count[r->kind]--;
+	r->kind = kind;
+	m->totals.bytes[kind] += len;
+	m->totals.count[kind]++;
 }

@@ -45,6 +45,11 @@ enum mw_kind {
 	MW_KIND_FILE,		/* any other file mapping */
 	MW_KIND_SHMEM,		/* memfd, SysV, /dev/shm, shared anonymous */
 	MW_KIND_GUARD,		/* no access at all (---p) */
+	/* Only struct mw_proc gives these: they need the target's memory. */
+	MW_KIND_THREAD_STACK,	/* the stack of a thread other than the main one */
+	MW_KIND_GLIBC_ARENA,	/* a heap of a glibc malloc arena but the main */
+	MW_KIND_MALLOC_MMAP,	/* a chunk glibc malloc got from mmap */
+	MW_KIND_PYMALLOC_ARENA,	/* a CPython pymalloc arena */
 	MW_KIND_UNMAPPED,	/* an address in no region (never a region) */
 	MW_KIND_COUNT
 };
@@ -130,6 +135,140 @@ int		 mw_query_addr(struct mw_query *q, uint64_t addr,
 		    struct mw_region *out);
 int		 mw_query_uses_ioctl(const struct mw_query *q);
 void		 mw_query_close(struct mw_query *q);
+
+/*
+ * smaps figures of one region, or summed, in bytes (see mw_smaps(3)).
+ * mw_smaps_read reads /proc/PID/smaps once: the regions, classified as
+ * mw_maps_read does, and these figures for each.
+ */
+struct mw_smaps {
+	uint64_t	rss, pss, pss_dirty;
+	uint64_t	shared_clean, shared_dirty;
+	uint64_t	private_clean, private_dirty;
+	uint64_t	referenced, anonymous, lazyfree;
+	uint64_t	anon_huge, swap, swap_pss, locked;
+};
+
+struct mw_maps	*mw_smaps_read(pid_t pid);
+struct mw_maps	*mw_smaps_parse(const char *buf, size_t len, size_t *errline);
+const struct mw_smaps *mw_maps_smaps(const struct mw_maps *maps,
+		    const struct mw_region *region);
+int		 mw_smaps_rollup(pid_t pid, struct mw_smaps *out);
+void		 mw_smaps_add(struct mw_smaps *sum, const struct mw_smaps *s);
+
+/*
+ * A thread of a process (see mw_proc(3)). Its stack pointer comes from
+ * /proc/PID/task/TID/syscall when the thread is blocked, from its
+ * registers when MW_PROC_STOP let memwalk interrupt it for a moment, or
+ * is unknown (sp_from == MW_SP_NONE).
+ */
+#define MW_SP_NONE	0	/* running, or not allowed */
+#define MW_SP_SYSCALL	1	/* /proc/PID/task/TID/syscall */
+#define MW_SP_PTRACE	2	/* PTRACE_SEIZE + PTRACE_INTERRUPT */
+
+struct mw_thread {
+	pid_t		 tid;
+	char		 name[16];	/* comm */
+	char		 state;		/* R, S, D, T, t, Z, ... as in stat */
+	unsigned int	 sp_from;	/* MW_SP_* */
+	uint64_t	 sp, ip;	/* 0 when unknown */
+	uint64_t	 stack_start;	/* its stack region; 0, 0 when unknown */
+	uint64_t	 stack_end;
+	uint64_t	 stack_size;	/* main thread: up to RLIMIT_STACK */
+	uint64_t	 used;		/* stack_end - sp; 0 when sp unknown */
+	uint64_t	 headroom;	/* stack_size - used */
+	uint64_t	 tcb;		/* glibc's struct pthread; 0 unknown */
+};
+
+/* What memwalk found out about a region beyond its kind. */
+struct mw_label {
+	pid_t		 tid;		/* thread-stack, and its guard */
+	int		 arena;		/* glibc: 0 main, 1.. others; pymalloc:
+					   the arena index; -1 none */
+	int		 heap;		/* glibc-arena: heap of the arena, 0.. */
+	uint64_t	 chunk_size;	/* malloc-mmap: the chunk's size */
+	const char	*note;		/* static text, or NULL */
+};
+
+/* CPython's pymalloc, per size class (16-byte steps: 16 .. 512). */
+#define MW_PY_CLASSES	32
+
+struct mw_py_class {
+	uint64_t	 block_size;
+	size_t		 pools_used;	/* some blocks in use */
+	size_t		 pools_full;	/* every block in use */
+	size_t		 pools_empty;	/* initialised, no block in use */
+	size_t		 blocks_used;
+};
+
+struct mw_python {
+	unsigned long	 version;	/* PY_VERSION_HEX; 0 unknown */
+	char		 version_str[16];	/* "3.11.7" or "" */
+	const char	*object;	/* ELF that defines PyLong_Type */
+	uint64_t	 long_type;	/* &PyLong_Type */
+	uint64_t	 runtime;	/* &_PyRuntime, 0 when absent */
+	uint64_t	 runtime_size;
+	uint64_t	 small_ints;	/* the object of small_min; 0 not found */
+	uint64_t	 small_ints_end;
+	int		 small_min;	/* -5 */
+	int		 small_count;	/* 262 */
+	enum mw_kind	 small_ints_kind;	/* data, bss, heap, ... */
+	size_t		 arenas;	/* pymalloc arenas found */
+	uint64_t	 arena_bytes;
+	struct mw_py_class classes[MW_PY_CLASSES];
+};
+
+/* An object found at an address (mw_proc_where). */
+enum mw_object_type {
+	MW_OBJECT_NONE = 0,
+	MW_OBJECT_PY_INT,	/* a small int of CPython's cache */
+	MW_OBJECT_PY_BLOCK,	/* a block of a pymalloc pool */
+	MW_OBJECT_MALLOC_CHUNK,	/* a glibc chunk served by mmap */
+};
+
+struct mw_object {
+	enum mw_object_type type;
+	uint64_t	 start;		/* the object's or block's first byte */
+	uint64_t	 size;		/* its size in bytes */
+	int64_t		 value;		/* PY_INT */
+	uint64_t	 refcnt;	/* PY_INT */
+	uint64_t	 arena, pool;	/* PY_BLOCK: their addresses */
+	unsigned int	 size_class;	/* PY_BLOCK: szidx */
+	unsigned int	 block;		/* PY_BLOCK: index in the pool */
+	int		 allocated;	/* PY_BLOCK: 1 in use, 0 free */
+};
+
+/* Everything memwalk can say about one address. */
+struct mw_answer {
+	uint64_t	 addr;
+	struct mw_region region;	/* kind UNMAPPED when in none */
+	struct mw_label	 label;
+	const char	*section;	/* ".text", ".bss", ...; NULL */
+	const char	*symbol;	/* nearest symbol at or below; NULL */
+	uint64_t	 symbol_offset;
+	struct mw_object object;
+};
+
+/*
+ * A process looked at closely: its map, each region's deep kind and
+ * label, its threads and, for a CPython process, its interpreter.
+ * Reads the target's memory (process_vm_readv), never writes it.
+ */
+#define MW_PROC_SMAPS	0x1u	/* read smaps: mw_maps_smaps works */
+#define MW_PROC_STOP	0x2u	/* interrupt running threads for their SP */
+
+struct mw_proc;
+
+struct mw_proc	*mw_proc_open(pid_t pid, unsigned int flags);
+const struct mw_maps *mw_proc_maps(const struct mw_proc *p);
+const struct mw_label *mw_proc_label(const struct mw_proc *p,
+		    const struct mw_region *region);
+const struct mw_thread *mw_proc_threads(const struct mw_proc *p,
+		    size_t *count);
+const struct mw_python *mw_proc_python(const struct mw_proc *p);
+int		 mw_proc_where(struct mw_proc *p, uint64_t addr,
+		    struct mw_answer *answer);
+void		 mw_proc_close(struct mw_proc *p);
 
 /*
  * The probe: print a pointer of the calling process with the kind of

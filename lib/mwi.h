@@ -12,6 +12,14 @@
  *   elf.c        PT_LOAD segments of a mapped object (libelf), cached
  *   classify.c   region -> kind, asking elf.c and a lookup callback
  *       |
+ *   elfsym.c     sections and symbols of a mapped object (libelf)
+ *   smaps.c      smaps figures, parsed by maps.c's line parser
+ *       |
+ *   threads.c    tasks, their stack pointers and stack regions
+ *   glibc.c      glibc malloc arena heaps and mmapped chunks
+ *   python.c     CPython: version, small-int cache, pymalloc arenas
+ *       |
+ *   proc.c       struct mw_proc: all of the above on one map
  *   probe.c      p_mem and p_diff, on a query handle of this process
  *
  * Internal names shared between modules start with mwi_.
@@ -57,7 +65,22 @@ void	*mwi_calloc(size_t n, size_t size);
 /* ---- os_linux.c: the only file that touches /proc and friends ------- */
 
 int	 mwi_open_proc(pid_t pid, const char *file);
+int	 mwi_open_task(pid_t pid, pid_t tid, const char *file);
 ssize_t	 mwi_read_some(int fd, void *buf, size_t n);
+ssize_t	 mwi_read_small(pid_t pid, const char *file, char *buf, size_t size);
+
+/*
+ * The target's memory, by process_vm_readv (pid 0: this process). Never
+ * writes it. mwi_read_mem returns 0 when all len bytes were read, -1
+ * (errno set; EFAULT for an unmapped address) otherwise. mwi_read_memv
+ * reads n remote ranges into n local buffers of the same lengths in as
+ * few calls as IOV_MAX allows and returns the number of ranges read
+ * whole, in order (it stops at the first that fails), or -1.
+ */
+struct iovec;
+int	 mwi_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+ssize_t	 mwi_read_memv(pid_t pid, const struct iovec *local,
+	    const struct iovec *remote, size_t n);
 
 /* ---- stream.c: a big file read while its start is parsed ------------ */
 
@@ -122,10 +145,13 @@ struct mw_maps {
 	struct mwi_chunk *names;	/* owned; region names point here */
 	size_t		 nregions;
 	struct mw_region *regions;	/* sorted by start, disjoint */
+	struct mw_smaps	*smaps;		/* NULL, or one per region */
 	struct mw_kind_totals totals;	/* always those of regions[] */
 };
 
 void		 mwi_maps_count(struct mw_maps *m);
+void		 mwi_maps_set_kind(struct mw_maps *m, size_t i, enum mw_kind k);
+size_t		 mwi_maps_index(const struct mw_maps *m, uint64_t addr);
 
 struct mw_maps	*mwi_maps_read_fd(int fd, pid_t pid, bool classify,
 		    mw_region_fn fn, void *ctx);
@@ -161,6 +187,66 @@ struct mwi_elf_cache {
 const struct mwi_elf *mwi_elf_get(struct mwi_elf_cache *c, pid_t pid,
 		    const struct mw_region *r);
 void		 mwi_elf_cache_free(struct mwi_elf_cache *c);
+
+/* ---- elfsym.c: sections and symbols of mapped objects ----------------- */
+
+/*
+ * What an address inside a loaded ELF is: its section and the nearest
+ * symbol at or below it (.symtab when the file has one, else .dynsym).
+ * Strings belong to the cache and live as long as it.
+ */
+struct mwi_symbol {
+	const char	*object;	/* the file's path as mapped */
+	const char	*section;	/* NULL: in no section */
+	const char	*name;		/* NULL: no symbol */
+	uint64_t	 value;		/* the symbol's run-time address */
+	uint64_t	 size;
+	uint64_t	 offset;	/* address - value */
+	uint64_t	 bias;		/* the object's load bias */
+};
+
+struct mwi_symcache;
+
+struct mwi_symcache *mwi_symcache_new(pid_t pid);
+void	 mwi_symcache_free(struct mwi_symcache *c);
+int	 mwi_sym_at(struct mwi_symcache *c, const struct mw_maps *m,
+	    uint64_t addr, struct mwi_symbol *out);
+int	 mwi_sym_find(struct mwi_symcache *c, const struct mw_maps *m,
+	    const char *name, struct mwi_symbol *out);
+
+/* ---- threads.c: tasks, stack pointers, stack regions ---------------- */
+
+struct mwi_threads {
+	size_t		 n;
+	struct mw_thread *v;		/* sorted by tid; the main thread first */
+};
+
+int	 mwi_threads_read(pid_t pid, const struct mw_maps *m,
+	    unsigned int flags, struct mwi_threads *t);
+void	 mwi_threads_label(const struct mwi_threads *t, struct mw_maps *m,
+	    struct mw_label *labels);
+void	 mwi_threads_free(struct mwi_threads *t);
+
+/* ---- glibc.c: malloc arena heaps and mmapped chunks ------------------ */
+
+struct mwi_glibc {
+	uint64_t	 main_arena;	/* &main_arena, from the ring; 0 unknown */
+	size_t		 arenas;	/* the main one included */
+	size_t		 heaps;		/* heaps of the non-main arenas */
+	size_t		 mmapped;	/* mmapped chunks found */
+};
+
+int	 mwi_glibc_label(pid_t pid, struct mw_maps *m, struct mw_label *labels,
+	    struct mwi_glibc *g);
+
+/* ---- python.c: CPython's small ints and pymalloc arenas -------------- */
+
+int	 mwi_python_read(pid_t pid, struct mw_maps *m,
+	    struct mwi_symcache *syms, struct mw_label *labels,
+	    struct mw_python *py);
+int	 mwi_python_object(pid_t pid, const struct mw_python *py,
+	    const struct mw_maps *m, const struct mw_label *labels,
+	    uint64_t addr, struct mw_object *obj);
 
 /* ---- classify.c ---------------------------------------------------- */
 

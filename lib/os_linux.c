@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #if HAVE_DECL_PROCMAP_QUERY
@@ -46,6 +47,89 @@ mwi_open_proc(pid_t pid, const char *file)
 	if (fd == -1 && errno == ENOENT)
 		errno = ESRCH;
 	return fd;
+}
+
+int
+mwi_open_task(pid_t pid, pid_t tid, const char *file)
+{
+	char	path[64];
+
+	snprintf(path, sizeof(path), "task/%d/%s", (int)tid, file);
+	return mwi_open_proc(pid, path);
+}
+
+/*
+ * A small /proc file whole, NUL-terminated: its length, or -1. Files
+ * like stat, comm, syscall and limits fit one read.
+ */
+ssize_t
+mwi_read_small(pid_t pid, const char *file, char *buf, size_t size)
+{
+	ssize_t	n;
+	int	fd, saved;
+
+	if (size == 0 || (fd = mwi_open_proc(pid, file)) == -1)
+		return -1;
+	n = mwi_read_some(fd, buf, size - 1);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (n == -1)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+int
+mwi_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec	local = { buf, len };
+	struct iovec	remote = { (void *)(uintptr_t)addr, len };
+
+	return mwi_read_memv(pid, &local, &remote, 1) == 1 ? 0 : -1;
+}
+
+/* Count the ranges of a batch that n bytes read whole. */
+static size_t
+ranges_done(const struct iovec *remote, size_t n, size_t bytes)
+{
+	size_t	i = 0;
+
+	while (i < n && bytes >= remote[i].iov_len) {
+		bytes -= remote[i].iov_len;
+		i++;
+	}
+	return i;
+}
+
+ssize_t
+mwi_read_memv(pid_t pid, const struct iovec *local,
+    const struct iovec *remote, size_t n)
+{
+	size_t	done = 0;
+
+	if (pid == 0)
+		pid = getpid();
+	while (done < n) {
+		size_t	batch = n - done > IOV_MAX ? IOV_MAX : n - done;
+		size_t	want = 0, whole;
+		ssize_t	got;
+
+		for (size_t i = 0; i < batch; i++)
+			want += remote[done + i].iov_len;
+		got = process_vm_readv(pid, local + done, batch,
+		    remote + done, batch, 0);
+		if (got == -1)
+			return done > 0 ? (ssize_t)done : -1;
+		whole = ranges_done(remote + done, batch, (size_t)got);
+		done += whole;
+		if ((size_t)got < want) {
+			if (done == 0)
+				errno = EFAULT;
+			return done > 0 ? (ssize_t)done : -1;
+		}
+	}
+	return (ssize_t)done;
 }
 
 /*

@@ -61,6 +61,10 @@ static const char *const kind_names[MW_KIND_COUNT] = {
 	[MW_KIND_FILE] = "file",
 	[MW_KIND_SHMEM] = "shmem",
 	[MW_KIND_GUARD] = "guard",
+	[MW_KIND_THREAD_STACK] = "thread-stack",
+	[MW_KIND_GLIBC_ARENA] = "glibc-arena",
+	[MW_KIND_MALLOC_MMAP] = "malloc-mmap",
+	[MW_KIND_PYMALLOC_ARENA] = "pymalloc-arena",
 	[MW_KIND_UNMAPPED] = "unmapped",
 };
 

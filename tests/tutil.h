@@ -3,7 +3,9 @@
  *
  * tu_fixture("name.maps", &len) reads tests/data/name.maps.
  * tu_target_start(args...) runs tests/target, reads its "NAME 0xADDR"
- * lines up to "ready"; tu_addr(t, "heap") gives one address back;
+ * lines up to "ready"; tu_spawn(path, args) does the same with any
+ * program that speaks that protocol (path searched in PATH; args a
+ * NULL-terminated list, or NULL); tu_addr(t, "heap") gives one address back;
  * tu_target_stop(t) closes its stdin and reaps it.
  */
 #ifndef TUTIL_H
@@ -57,20 +59,19 @@ struct tu_target {
 	uint64_t	 addrs[TU_MAX_ADDRS];
 };
 
-/* Start tests/target with extra arguments (NULL-terminated list). */
+/* Start a program that prints "NAME 0xADDR" lines, then "ready". */
 static inline struct tu_target *
-tu_target_start(const char *const *extra)
+tu_spawn(const char *path, const char *const *extra)
 {
 	struct tu_target	*t = calloc(1, sizeof(*t));
-	char			 path[1024], line[256];
-	char			*argv[16];
+	char			 line[256];
+	char			*argv[64];
 	int			 to[2], from[2], argc = 0;
 	posix_spawn_file_actions_t fa;
 
 	ck_assert_ptr_nonnull(t);
-	snprintf(path, sizeof(path), "%s/tests/target", TOP_BUILDDIR);
-	argv[argc++] = path;
-	for (; extra != NULL && *extra != NULL && argc < 15; extra++)
+	argv[argc++] = (char *)path;
+	for (; extra != NULL && *extra != NULL && argc < 63; extra++)
 		argv[argc++] = (char *)*extra;
 	argv[argc] = NULL;
 	ck_assert_int_eq(pipe2(to, O_CLOEXEC), 0);
@@ -78,7 +79,7 @@ tu_target_start(const char *const *extra)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, to[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, from[1], 1);
-	ck_assert_int_eq(posix_spawn(&t->pid, path, &fa, NULL, argv, environ), 0);
+	ck_assert_int_eq(posix_spawnp(&t->pid, path, &fa, NULL, argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	close(to[0]);
 	close(from[1]);
@@ -98,6 +99,16 @@ tu_target_start(const char *const *extra)
 	}
 	ck_abort_msg("target exited before it was ready");
 	return NULL;
+}
+
+/* Start tests/target with extra arguments (NULL-terminated list). */
+static inline struct tu_target *
+tu_target_start(const char *const *extra)
+{
+	static char	path[1024];
+
+	snprintf(path, sizeof(path), "%s/tests/target", TOP_BUILDDIR);
+	return tu_spawn(path, extra);
 }
 
 /* An address the target printed; 0 when it printed none by that name. */

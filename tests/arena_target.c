@@ -1,0 +1,6 @@
+/* arena_target.c: placeholder. */
+int
+main(void)
+{
+	return 0;
+}

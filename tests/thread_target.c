@@ -1,0 +1,6 @@
+/* thread_target.c: placeholder. */
+int
+main(void)
+{
+	return 0;
+}
