@@ -260,11 +260,14 @@ struct mw_answer {
 struct mw_proc;
 
 struct mw_proc	*mw_proc_open(pid_t pid, unsigned int flags);
+struct mw_proc	*mw_proc_open_each(pid_t pid, unsigned int flags,
+		    mw_region_fn fn, void *ctx);
 const struct mw_maps *mw_proc_maps(const struct mw_proc *p);
 const struct mw_label *mw_proc_label(const struct mw_proc *p,
 		    const struct mw_region *region);
 const struct mw_thread *mw_proc_threads(const struct mw_proc *p,
 		    size_t *count);
+const struct mw_thread *mw_proc_thread(const struct mw_proc *p, pid_t tid);
 const struct mw_python *mw_proc_python(const struct mw_proc *p);
 int		 mw_proc_where(struct mw_proc *p, uint64_t addr,
 		    struct mw_answer *answer);

@@ -70,6 +70,19 @@ ssize_t	 mwi_read_some(int fd, void *buf, size_t n);
 ssize_t	 mwi_read_small(pid_t pid, const char *file, char *buf, size_t size);
 
 /*
+ * Tasks (threads.c): the TIDs of /proc/PID/task in *tids (to free), or
+ * -1; and the registers of one thread of another process, stopped for
+ * a moment by PTRACE_SEIZE + PTRACE_INTERRUPT and detached again (0, or
+ * -1: ESRCH gone, EPERM not allowed). tp is the thread pointer (x86-64:
+ * fs_base, which is glibc's struct pthread).
+ */
+struct mwi_regs {
+	uint64_t	sp, ip, tp;
+};
+ssize_t	 mwi_list_tasks(pid_t pid, pid_t **tids);
+int	 mwi_task_regs(pid_t tid, struct mwi_regs *out);
+
+/*
  * The target's memory, by process_vm_readv (pid 0: this process). Never
  * writes it. mwi_read_mem returns 0 when all len bytes were read, -1
  * (errno set; EFAULT for an unmapped address) otherwise. mwi_read_memv

@@ -213,3 +213,164 @@ mwi_procmap_query(int fd, uint64_t addr, unsigned int qflags,
 		out->flags |= MW_REGION_DELETED;
 	return 1;
 }
+
+/*
+ * ---- Tasks and their registers (threads.c) ------------------------------
+ *
+ * mwi_list_tasks lists /proc/PID/task; mwi_task_regs stops one thread
+ * for as long as it takes to copy three registers. The stop is
+ * PTRACE_SEIZE + PTRACE_INTERRUPT: unlike PTRACE_ATTACH it sends no
+ * SIGSTOP that could be seen by the target, and a SEIZEd tracee whose
+ * tracer dies (even by SIGKILL) is detached and runs on. While the
+ * thread is seized, the caller blocks every signal it could catch, so
+ * that no handler runs (or longjmps away) between SEIZE and DETACH.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+/* The TIDs of /proc/PID/task, unsorted, in *tids (free it): a count. */
+ssize_t
+mwi_list_tasks(pid_t pid, pid_t **tids)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	pid_t		*v = NULL, *nv;
+	size_t		 n = 0, cap = 0;
+	int		 fd, saved;
+
+	if ((fd = mwi_open_proc(pid, "task")) == -1)
+		return -1;
+	if ((dir = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		long	tid = strtol(de->d_name, NULL, 10);
+
+		if (tid <= 0)
+			continue;	/* "." and ".." */
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((nv = mwi_reallocarray(v, cap, sizeof(*v))) == NULL)
+				goto fail;
+			v = nv;
+		}
+		v[n++] = (pid_t)tid;
+	}
+	closedir(dir);
+	*tids = v;
+	return (ssize_t)n;
+fail:
+	saved = errno;
+	closedir(dir);
+	free(v);
+	errno = saved;
+	return -1;
+}
+
+/* Every signal a handler could catch, but those a fault raises. */
+static void
+block_catchable(sigset_t *old)
+{
+	sigset_t	set;
+
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGTRAP);
+	sigdelset(&set, SIGSYS);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+/* waitpid for a seized thread; 0: stopped, -1: gone (ESRCH) or error. */
+static int
+wait_seized(pid_t tid, int *status)
+{
+	pid_t	got;
+
+	while ((got = waitpid(tid, status, __WALL)) == -1 && errno == EINTR)
+		continue;
+	if (got == -1)
+		return -1;
+	if (!WIFSTOPPED(*status)) {
+		errno = ESRCH;	/* it exited, and is now reaped */
+		return -1;
+	}
+	return 0;
+}
+
+static int
+copy_regs(pid_t tid, struct mwi_regs *out)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct	regs;
+
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) == -1)
+		return -1;
+	out->sp = regs.rsp;
+	out->ip = regs.rip;
+	out->tp = regs.fs_base;
+	return 0;
+#else
+	(void)tid;
+	(void)out;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/*
+ * The SEIZE, INTERRUPT, wait, GETREGS, DETACH dance on one thread.
+ * A thread that had a signal on its way stops for it first (a
+ * signal-delivery-stop rather than our PTRACE_EVENT_STOP): that signal
+ * goes back with the detach, or it would be lost. Once the wait saw the
+ * thread stopped, the detach cannot fail but by the thread's death.
+ */
+static int
+seized_regs(pid_t tid, struct mwi_regs *out)
+{
+	int	status, sig, rc, saved;
+
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) == -1) {
+		saved = errno;
+		/* Gone between SEIZE and INTERRUPT: reap its exit report. */
+		(void)wait_seized(tid, &status);
+		errno = saved;
+		return -1;
+	}
+	if (wait_seized(tid, &status) == -1)
+		return -1;
+	sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+	rc = copy_regs(tid, out);
+	saved = errno;
+	ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig);
+	errno = saved;
+	return rc;
+}
+
+int
+mwi_task_regs(pid_t tid, struct mwi_regs *out)
+{
+	sigset_t	old;
+	int		rc, saved;
+
+	if (tid <= 0 || tid == getpid()) {
+		errno = EINVAL;
+		return -1;
+	}
+	block_catchable(&old);
+	rc = ptrace(PTRACE_SEIZE, tid, NULL, NULL);
+	if (rc == 0)
+		rc = seized_regs(tid, out);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return rc;
+}

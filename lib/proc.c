@@ -1,12 +1,220 @@
-/* proc.c: placeholder until the module lands. */
+/*
+ * proc.c: struct mw_proc, a process looked at closely.
+ *
+ * The map is read once (maps, or smaps for the figures); then passes
+ * that read the target's memory refine the kinds of some regions and
+ * label them, each pass leaving alone what an earlier one claimed:
+ *
+ *   maps.c / smaps    regions[i], kinds by name and ELF headers
+ *   threads.c         thread-stack (and the guard below), [stack]: tid
+ *   glibc.c           glibc-arena heaps and reserves, [heap]: arena 0,
+ *                     malloc-mmap chunks
+ *   python.c          pymalloc-arena; the small-int cache, the version
+ *
+ *   struct mw_proc
+ *     maps ------> regions[0 .. n)      kinds final once open returns
+ *     labels ----> labels[0 .. n)       parallel to regions
+ *     threads      main thread first
+ *     syms         ELF sections and symbols, loaded on demand
+ *     python       valid when is_python
+ *
+ * Invariants: labels has exactly one entry per region; arena and heap
+ * are -1 where no pass set them. A pass that cannot read the target's
+ * memory (EPERM, EFAULT) leaves its regions as the map classified them:
+ * only a target that is gone, or memory running out, fails the open.
+ */
 #include "mwi.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
-struct mw_proc *mw_proc_open(pid_t pid, unsigned int flags) { (void)pid; (void)flags; errno = ENOSYS; return NULL; }
-const struct mw_maps *mw_proc_maps(const struct mw_proc *p) { (void)p; return NULL; }
-const struct mw_label *mw_proc_label(const struct mw_proc *p, const struct mw_region *r) { (void)p; (void)r; return NULL; }
-const struct mw_thread *mw_proc_threads(const struct mw_proc *p, size_t *count) { (void)p; *count = 0; return NULL; }
-const struct mw_python *mw_proc_python(const struct mw_proc *p) { (void)p; return NULL; }
-int mw_proc_where(struct mw_proc *p, uint64_t addr, struct mw_answer *a) { (void)p; (void)addr; (void)a; errno = ENOSYS; return -1; }
-void mw_proc_close(struct mw_proc *p) { (void)p; }
+struct mw_proc {
+	pid_t			 pid;
+	unsigned int		 flags;
+	struct mw_maps		*maps;
+	struct mw_label		*labels;
+	struct mwi_threads	 threads;
+	struct mwi_glibc	 glibc;
+	struct mwi_symcache	*syms;
+	bool			 is_python;
+	struct mw_python	 python;
+};
+
+/* Only a lost target or lost memory makes a pass fatal. */
+static bool
+fatal(int err)
+{
+	return err == ESRCH || err == ENOMEM;
+}
+
+static struct mw_label *
+new_labels(size_t n)
+{
+	struct mw_label	*labels;
+
+	if ((labels = mwi_calloc(n > 0 ? n : 1, sizeof(*labels))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		labels[i].arena = labels[i].heap = -1;
+	return labels;
+}
+
+static int
+run_passes(struct mw_proc *p)
+{
+	int	rc;
+
+	if (mwi_threads_read(p->pid, p->maps, p->flags, &p->threads) == -1 &&
+	    fatal(errno))
+		return -1;
+	mwi_threads_label(&p->threads, p->maps, p->labels);
+	if (mwi_glibc_label(p->pid, p->maps, p->labels, &p->glibc) == -1 &&
+	    fatal(errno))
+		return -1;
+	rc = mwi_python_read(p->pid, p->maps, p->syms, p->labels, &p->python);
+	if (rc == -1 && fatal(errno))
+		return -1;
+	p->is_python = rc == 1;
+	return 0;
+}
+
+struct mw_proc *
+mw_proc_open_each(pid_t pid, unsigned int flags, mw_region_fn fn, void *ctx)
+{
+	struct mw_proc	*p;
+	int		 saved;
+
+	if ((p = mwi_calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->pid = pid;
+	p->flags = flags;
+	if (flags & MW_PROC_SMAPS)
+		p->maps = mw_smaps_read(pid);
+	else
+		p->maps = fn != NULL ? mw_maps_read_each(pid, fn, ctx) :
+		    mw_maps_read(pid);
+	if (p->maps == NULL || (p->syms = mwi_symcache_new(pid)) == NULL ||
+	    (p->labels = new_labels(p->maps->nregions)) == NULL ||
+	    run_passes(p) == -1)
+		goto fail;
+	return p;
+fail:
+	saved = errno;
+	mw_proc_close(p);
+	errno = saved;
+	return NULL;
+}
+
+struct mw_proc *
+mw_proc_open(pid_t pid, unsigned int flags)
+{
+	return mw_proc_open_each(pid, flags, NULL, NULL);
+}
+
+const struct mw_maps *
+mw_proc_maps(const struct mw_proc *p)
+{
+	return p->maps;
+}
+
+const struct mw_label *
+mw_proc_label(const struct mw_proc *p, const struct mw_region *r)
+{
+	const struct mw_region	*v = p->maps->regions;
+
+	if (r < v || r >= v + p->maps->nregions)
+		return NULL;
+	return &p->labels[r - v];
+}
+
+const struct mw_thread *
+mw_proc_threads(const struct mw_proc *p, size_t *count)
+{
+	*count = p->threads.n;
+	return p->threads.v;
+}
+
+const struct mw_thread *
+mw_proc_thread(const struct mw_proc *p, pid_t tid)
+{
+	for (size_t i = 0; i < p->threads.n; i++)
+		if (p->threads.v[i].tid == tid)
+			return &p->threads.v[i];
+	return NULL;
+}
+
+const struct mw_python *
+mw_proc_python(const struct mw_proc *p)
+{
+	return p->is_python ? &p->python : NULL;
+}
+
+/* A glibc chunk of its own mapping: the header is the region's start. */
+static void
+chunk_object(const struct mw_region *r, const struct mw_label *l,
+    uint64_t addr, struct mw_object *obj)
+{
+	if (r->kind != MW_KIND_MALLOC_MMAP || l->chunk_size == 0 ||
+	    addr >= r->start + l->chunk_size)
+		return;
+	obj->type = MW_OBJECT_MALLOC_CHUNK;
+	obj->start = r->start;
+	obj->size = l->chunk_size;
+}
+
+static int
+find_object(struct mw_proc *p, const struct mw_region *r, uint64_t addr,
+    struct mw_answer *a)
+{
+	if (p->is_python) {
+		int rc = mwi_python_object(p->pid, &p->python, p->maps,
+		    p->labels, addr, &a->object);
+
+		if (rc != 0)
+			return rc;
+	}
+	chunk_object(r, &a->label, addr, &a->object);
+	return 0;
+}
+
+int
+mw_proc_where(struct mw_proc *p, uint64_t addr, struct mw_answer *a)
+{
+	const struct mw_region	*r;
+	struct mwi_symbol	 sym;
+
+	memset(a, 0, sizeof(*a));
+	a->addr = addr;
+	a->label.arena = a->label.heap = -1;
+	if ((r = mw_maps_find(p->maps, addr)) == NULL) {
+		a->region.kind = MW_KIND_UNMAPPED;
+		return 0;
+	}
+	a->region = *r;
+	a->label = p->labels[r - p->maps->regions];
+	switch (mwi_sym_at(p->syms, p->maps, addr, &sym)) {
+	case 1:
+		a->section = sym.section;
+		a->symbol = sym.name;
+		a->symbol_offset = sym.offset;
+		break;
+	case -1:
+		return -1;
+	}
+	if (find_object(p, r, addr, a) == -1 && fatal(errno))
+		return -1;
+	return 1;
+}
+
+void
+mw_proc_close(struct mw_proc *p)
+{
+	if (p == NULL)
+		return;
+	mwi_threads_free(&p->threads);
+	mwi_symcache_free(p->syms);
+	mw_maps_free(p->maps);
+	free(p->labels);
+	free(p);
+}

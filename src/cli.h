@@ -4,8 +4,10 @@
  *   memwalk.c   arguments, usage, dispatch to a command
  *   target.c    PID|NAME -> pid, and why a target cannot be read
  *   out.c       buffered stdout: text, numbers, JSON strings
- *   cmd_maps.c  the annotated map (table or JSON)
- *   cmd_where.c addresses -> regions (table or JSON)
+ *   describe.c  a region's label, an address's object: words and JSON
+ *   cmd_maps.c  the annotated map (table or JSON), smaps figures, threads
+ *   cmd_where.c addresses -> regions, sections, symbols, objects
+ *   cmd_py.c    a CPython process: version, small ints, pymalloc
  *
  * The CLI knows nothing of memory: libmemwalk answers, the CLI formats.
  * Exit status: 0 ok, 1 a target could not be read, 2 usage error.
@@ -25,6 +27,9 @@
 struct options {
 	bool	json;
 	bool	text_only;	/* --no-procmap-query */
+	bool	extended;	/* -x: smaps figures */
+	bool	totals;		/* --totals: the totals only */
+	bool	stop;		/* --stop: interrupt running threads */
 };
 
 /* target.c */
@@ -51,8 +56,21 @@ void	 out_end_line(void);
 int	 out_flush(void);
 int	 hex_digits(uint64_t v);
 
+/* describe.c */
+size_t	 describe_region(char *buf, size_t size, const struct mw_proc *p,
+	    const struct mw_region *r, const struct mw_label *l);
+size_t	 describe_object(char *buf, size_t size, const struct mw_object *o);
+bool	 label_says(const struct mw_label *l);
+void	 json_label(const struct mw_proc *p, const struct mw_region *r,
+	    const struct mw_label *l);
+void	 json_smaps(const struct mw_smaps *s);
+void	 json_object(const struct mw_object *o);
+
 /* commands */
 void	 json_region(const struct mw_region *r);
+void	 json_region_open(const struct mw_region *r);
+unsigned int proc_flags(const struct options *o);
+int	 cmd_py(const struct options *o, int argc, char **argv);
 int	 cmd_maps(const struct options *o, int argc, char **argv);
 int	 cmd_where(const struct options *o, int argc, char **argv);
 

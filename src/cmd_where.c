@@ -6,6 +6,11 @@
  * holds 0x numbers (p_mem output, Python's hex(id(x)), a log) is
  * answered as it arrives, the line kept as the label: the producer may
  * still be running, and its addresses must be read while it lives.
+ *
+ * The region comes from the query handle (PROCMAP_QUERY: the map as it
+ * is now); what memwalk knows beyond it (deep kind, label, section,
+ * symbol, object) from a struct mw_proc opened at the first address and
+ * opened again when its map no longer holds the query's region.
  */
 #include "config.h"
 
@@ -23,6 +28,7 @@
 struct where {
 	const struct options	*o;
 	struct mw_query		*q;
+	struct mw_proc		*p;	/* NULL until the first answer */
 	pid_t			 pid;
 	size_t			 answered;
 };
@@ -58,8 +64,40 @@ parse_addr(const char *s, uint64_t *out, const char **why)
 }
 
 static void
-print_text(const char *label, uint64_t addr, int found,
-    const struct mw_region *r)
+print_deep(const struct where *w, const struct mw_region *r,
+    const struct mw_answer *a)
+{
+	char	words[320];
+
+	if (a->section != NULL || a->symbol != NULL) {
+		out_str("  ");
+		if (a->section != NULL)
+			out_str(a->section);
+		if (a->section != NULL && a->symbol != NULL)
+			out_char(' ');
+		if (a->symbol != NULL) {
+			out_text_name(a->symbol);
+			if (a->symbol_offset != 0) {
+				out_str("+0x");
+				out_hex(a->symbol_offset, 0);
+			}
+		}
+	}
+	if (w->p != NULL &&
+	    describe_region(words, sizeof(words), w->p, r, &a->label) > 0) {
+		out_str("  [");
+		out_text_name(words);
+		out_char(']');
+	}
+	if (describe_object(words, sizeof(words), &a->object) > 0) {
+		out_str("  object: ");
+		out_str(words);
+	}
+}
+
+static void
+print_text(const struct where *w, const char *label, uint64_t addr,
+    int found, const struct mw_region *r, const struct mw_answer *a)
 {
 	char	perms[5];
 
@@ -93,12 +131,25 @@ print_text(const char *label, uint64_t addr, int found,
 		out_hex(r->offset + (addr - r->start), 0);
 		out_char(')');
 	}
+	print_deep(w, r, a);
 	out_end_line();
 }
 
 static void
+json_null_or_str(const char *key, const char *s)
+{
+	out_str(", \"");
+	out_str(key);
+	out_str("\": ");
+	if (s != NULL)
+		out_json_str(s);
+	else
+		out_str("null");
+}
+
+static void
 print_json(struct where *w, const char *label, uint64_t addr, int found,
-    const struct mw_region *r)
+    const struct mw_region *r, const struct mw_answer *a)
 {
 	out_str(w->answered == 0 ? "\n  " : ",\n  ");
 	out_str("{\"address\": \"0x");
@@ -120,12 +171,67 @@ print_json(struct where *w, const char *label, uint64_t addr, int found,
 		out_dec(r->offset + (addr - r->start));
 	else
 		out_str("null");
-	out_str(", \"region\": ");
-	if (found)
-		json_region(r);
+	json_null_or_str("section", found ? a->section : NULL);
+	json_null_or_str("symbol", found ? a->symbol : NULL);
+	out_str(", \"symbol_offset\": ");
+	if (found && a->symbol != NULL)
+		out_dec(a->symbol_offset);
 	else
 		out_str("null");
+	out_str(", \"object\": ");
+	if (found && a->object.type != MW_OBJECT_NONE)
+		json_object(&a->object);
+	else
+		out_str("null");
+	out_str(", \"region\": ");
+	if (found) {
+		json_region_open(r);
+		if (w->p != NULL)
+			json_label(w->p, r, &a->label);
+		out_char('}');
+	} else
+		out_str("null");
 	out_char('}');
+}
+
+static bool
+same_region(const struct mw_region *a, const struct mw_region *b)
+{
+	return a->start == b->start && a->end == b->end &&
+	    a->perms == b->perms && a->inode == b->inode &&
+	    a->offset == b->offset;
+}
+
+/*
+ * What the deeper passes say of addr in region r, from the held
+ * struct mw_proc, opened (again) when it does not know r as it is now.
+ * Without one (the target changes faster than it can be read, or its
+ * memory cannot be read), the answer holds r alone.
+ */
+static int
+deep_answer(struct where *w, uint64_t addr, struct mw_region *r,
+    struct mw_answer *a)
+{
+	errno = 0;
+	for (int tries = 0; tries < 2; tries++) {
+		if (w->p == NULL &&
+		    (w->p = mw_proc_open(w->pid, proc_flags(w->o))) == NULL)
+			break;
+		if (mw_proc_where(w->p, addr, a) == -1)
+			return errno == ESRCH ? -1 : 0;
+		if (a->region.kind != MW_KIND_UNMAPPED &&
+		    same_region(&a->region, r)) {
+			r->kind = a->region.kind;
+			return 0;
+		}
+		mw_proc_close(w->p);
+		w->p = NULL;
+	}
+	if (errno == ESRCH)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->label.arena = a->label.heap = -1;
+	return 0;
 }
 
 /* Answer one address; 0, or an exit status. */
@@ -133,14 +239,18 @@ static int
 answer(struct where *w, const char *label, uint64_t addr)
 {
 	struct mw_region	r;
+	struct mw_answer	a;
 	int			found;
 
-	if ((found = mw_query_addr(w->q, addr, &r)) == -1)
+	memset(&a, 0, sizeof(a));
+	a.label.arena = a.label.heap = -1;
+	if ((found = mw_query_addr(w->q, addr, &r)) == -1 ||
+	    (found == 1 && deep_answer(w, addr, &r, &a) == -1))
 		return target_fail(w->pid, errno, "maps");
 	if (w->o->json)
-		print_json(w, label, addr, found, &r);
+		print_json(w, label, addr, found, &r, &a);
 	else
-		print_text(label, addr, found, &r);
+		print_text(w, label, addr, found, &r, &a);
 	w->answered++;
 	return 0;
 }
@@ -270,6 +380,7 @@ cmd_where(const struct options *o, int argc, char **argv)
 	if (o->json)
 		out_str("\n]}\n");
 	mw_query_close(w.q);
+	mw_proc_close(w.p);
 done:
 	free(addrs);
 	return rc;

@@ -1,8 +1,9 @@
 /*
  * memwalk.c: arguments, usage and dispatch.
  *
- *   memwalk [--json] [--no-procmap-query] PID|NAME
- *   memwalk where [--json] [--no-procmap-query] PID|NAME ADDR... | -
+ *   memwalk [-x] [--json] [--stop] [--totals] PID|NAME
+ *   memwalk where [--json] [--stop] [--no-procmap-query] PID|NAME ADDR... | -
+ *   memwalk py [--json] PID|NAME
  *
  * Options may stand anywhere (getopt_long permutes). Everything else
  * lives in the cmd_*.c files; this one only decides which runs.
@@ -21,15 +22,18 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: memwalk [-hV] [--json] [--no-procmap-query] pid | name\n"
-	    "       memwalk where [--json] [--no-procmap-query] pid | name "
-	    "addr ... | -\n");
+	    "usage: memwalk [-hVx] [--json] [--stop] [--totals] pid | name\n"
+	    "       memwalk where [--json] [--no-procmap-query] [--stop] "
+	    "pid | name addr ... | -\n"
+	    "       memwalk py [--json] pid | name\n");
 }
 
 static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "no-procmap-query", no_argument, NULL, 'T' },
+	{ "stop", no_argument, NULL, 'S' },
+	{ "totals", no_argument, NULL, 't' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -53,7 +57,7 @@ parse_options(int argc, char **argv, struct options *o)
 	int	c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hjTV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hjTVx", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -63,6 +67,15 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			o->text_only = true;
+			break;
+		case 'S':
+			o->stop = true;
+			break;
+		case 't':
+			o->totals = true;
+			break;
+		case 'x':
+			o->extended = true;
 			break;
 		case 'V':
 			printf("memwalk %s\n", PACKAGE_VERSION);
@@ -92,6 +105,8 @@ main(int argc, char **argv)
 	operands = argv + argc - n;
 	if (n > 0 && strcmp(operands[0], "where") == 0)
 		rc = cmd_where(&o, n - 1, operands + 1);
+	else if (n > 0 && strcmp(operands[0], "py") == 0)
+		rc = cmd_py(&o, n - 1, operands + 1);
 	else
 		rc = cmd_maps(&o, n, operands);
 	if (out_flush() == -1) {

@@ -1,9 +1,235 @@
-/* check_proc.c: placeholder until the suite lands. */
+/*
+ * check_proc.c: struct mw_proc, the passes put together.
+ *
+ * Each module has its own suite; this one checks what only the whole
+ * can get wrong: the kinds and labels the passes leave agree with the
+ * totals, with mw_proc_where and with the threads list; flags reach the
+ * passes; a gone target and lost memory fail cleanly.
+ */
 #include "mwi.h"
 #include "tutil.h"
+
+#include <pthread.h>
+
+#define NTHREADS	3
+
+struct blocked {
+	pthread_t	 th;
+	int		 fds[2];
+	pid_t		 tid;
+	uintptr_t	 local;		/* the address of one of its locals */
+	pthread_barrier_t *ready;
+};
+
+static void *
+block_on_pipe(void *arg)
+{
+	struct blocked	*b = arg;
+	volatile char	 local[256];
+	char		 c;
+
+	local[0] = 1;
+	b->local = (uintptr_t)&local[0];
+	b->tid = gettid();
+	pthread_barrier_wait(b->ready);
+	while (read(b->fds[0], &c, 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void
+start_threads(struct blocked *b, pthread_barrier_t *ready)
+{
+	char	name[16];
+
+	pthread_barrier_init(ready, NULL, NTHREADS + 1);
+	for (int i = 0; i < NTHREADS; i++) {
+		b[i].ready = ready;
+		ck_assert_int_eq(pipe(b[i].fds), 0);
+		ck_assert_int_eq(pthread_create(&b[i].th, NULL, block_on_pipe,
+		    &b[i]), 0);
+		snprintf(name, sizeof(name), "proc-%d", i);
+		pthread_setname_np(b[i].th, name);
+	}
+	pthread_barrier_wait(ready);
+	usleep(20000);	/* let them reach read(2) */
+}
+
+static void
+stop_threads(struct blocked *b, pthread_barrier_t *ready)
+{
+	for (int i = 0; i < NTHREADS; i++) {
+		ck_assert_int_eq(write(b[i].fds[1], "x", 1), 1);
+		pthread_join(b[i].th, NULL);
+		close(b[i].fds[0]);
+		close(b[i].fds[1]);
+	}
+	pthread_barrier_destroy(ready);
+}
+
+START_TEST(test_threads_in_map)
+{
+	struct blocked		 b[NTHREADS];
+	pthread_barrier_t	 ready;
+	struct mw_proc		*p;
+	const struct mw_region	*r;
+	const struct mw_thread	*t;
+	char			 name[16];
+
+	start_threads(b, &ready);
+	p = mw_proc_open(0, 0);
+	ck_assert_ptr_nonnull(p);
+	for (int i = 0; i < NTHREADS; i++) {
+		t = mw_proc_thread(p, b[i].tid);
+		ck_assert_ptr_nonnull(t);
+		snprintf(name, sizeof(name), "proc-%d", i);
+		ck_assert_str_eq(t->name, name);
+		ck_assert_uint_eq(t->sp_from, MW_SP_SYSCALL);
+		ck_assert(t->stack_start <= b[i].local &&
+		    b[i].local < t->stack_end);
+		r = mw_maps_find(mw_proc_maps(p), b[i].local);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(r->kind, MW_KIND_THREAD_STACK);
+		ck_assert_int_eq(mw_proc_label(p, r)->tid, b[i].tid);
+	}
+	r = mw_maps_find(mw_proc_maps(p), (uintptr_t)&p);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->kind, MW_KIND_STACK);
+	ck_assert_int_eq(mw_proc_label(p, r)->tid, getpid());
+	mw_proc_close(p);
+	stop_threads(b, &ready);
+}
+END_TEST
+
+/* The totals moved by the passes are still those of the regions. */
+START_TEST(test_totals_agree)
+{
+	struct tu_target	*tg = tu_target_start(NULL);
+	struct mw_kind_totals	 t, want;
+	const struct mw_region	*v;
+	struct mw_proc		*p;
+	size_t			 n;
+
+	p = mw_proc_open(tg->pid, 0);
+	ck_assert_ptr_nonnull(p);
+	v = mw_maps_regions(mw_proc_maps(p), &n);
+	memset(&want, 0, sizeof(want));
+	for (size_t i = 0; i < n; i++) {
+		want.bytes[v[i].kind] += v[i].end - v[i].start;
+		want.count[v[i].kind]++;
+	}
+	mw_maps_totals(mw_proc_maps(p), &t);
+	ck_assert_mem_eq(&t, &want, sizeof(t));
+	ck_assert_uint_gt(t.count[MW_KIND_HEAP], 0);
+	mw_proc_close(p);
+	tu_target_stop(tg);
+}
+END_TEST
+
+/* mw_proc_where agrees with the map and the labels, region by region. */
+START_TEST(test_where_agrees)
+{
+	struct tu_target	*tg = tu_target_start(NULL);
+	const struct mw_region	*v;
+	struct mw_answer	 a;
+	struct mw_proc		*p;
+	size_t			 n;
+
+	p = mw_proc_open(tg->pid, 0);
+	ck_assert_ptr_nonnull(p);
+	v = mw_maps_regions(mw_proc_maps(p), &n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(mw_proc_where(p, v[i].end - 1, &a), 1);
+		ck_assert_uint_eq(a.region.start, v[i].start);
+		ck_assert_int_eq(a.region.kind, v[i].kind);
+		ck_assert_mem_eq(&a.label, mw_proc_label(p, &v[i]),
+		    sizeof(a.label));
+		if (i + 1 < n && v[i].end < v[i + 1].start) {
+			ck_assert_int_eq(mw_proc_where(p, v[i].end, &a), 0);
+			ck_assert_int_eq(a.region.kind, MW_KIND_UNMAPPED);
+		}
+	}
+	ck_assert_int_eq(mw_proc_where(p, tu_addr(tg, "text"), &a), 1);
+	ck_assert_ptr_nonnull(a.section);
+	ck_assert_str_eq(a.section, ".text");
+	ck_assert_ptr_nonnull(a.symbol);
+	mw_proc_close(p);
+	tu_target_stop(tg);
+}
+END_TEST
+
+START_TEST(test_smaps_flag)
+{
+	struct tu_target	*tg = tu_target_start(NULL);
+	const struct mw_region	*v;
+	struct mw_proc		*p;
+	size_t			 n;
+
+	p = mw_proc_open(tg->pid, MW_PROC_SMAPS);
+	ck_assert_ptr_nonnull(p);
+	v = mw_maps_regions(mw_proc_maps(p), &n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(mw_maps_smaps(mw_proc_maps(p), &v[i]));
+	mw_proc_close(p);
+	p = mw_proc_open(tg->pid, 0);
+	ck_assert_ptr_nonnull(p);
+	v = mw_maps_regions(mw_proc_maps(p), &n);
+	ck_assert_ptr_null(mw_maps_smaps(mw_proc_maps(p), &v[0]));
+	mw_proc_close(p);
+	tu_target_stop(tg);
+}
+END_TEST
+
+START_TEST(test_gone)
+{
+	pid_t	pid = fork();
+	int	status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	errno = 0;
+	ck_assert_ptr_null(mw_proc_open(pid, 0));
+	ck_assert_int_eq(errno, ESRCH);
+}
+END_TEST
+
+/* The Nth allocation fails: NULL with ENOMEM, or a whole answer. */
+START_TEST(test_alloc_faults)
+{
+	struct tu_target	*tg = tu_target_start(NULL);
+	struct mw_proc		*p;
+	long			 n;
+
+	for (n = 1; n < 100000; n++) {
+		mwi_faults.alloc_fail = n;
+		p = mw_proc_open(tg->pid, 0);
+		if (p != NULL)
+			break;
+		ck_assert_int_eq(errno, ENOMEM);
+	}
+	mwi_faults.alloc_fail = 0;
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_gt(n, 1);
+	mw_proc_close(p);
+	tu_target_stop(tg);
+}
+END_TEST
 
 int
 main(void)
 {
-	return 77;
+	Suite	*s = suite_create("proc");
+	TCase	*tc = tcase_create("proc");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_threads_in_map);
+	tcase_add_test(tc, test_totals_agree);
+	tcase_add_test(tc, test_where_agrees);
+	tcase_add_test(tc, test_smaps_flag);
+	tcase_add_test(tc, test_gone);
+	tcase_add_test(tc, test_alloc_faults);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
 }

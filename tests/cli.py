@@ -21,7 +21,9 @@ TARGET = os.environ["MW_TARGET"]
 SRCDIR = os.environ["top_srcdir"]
 
 KINDS = {"anon", "heap", "stack", "vdso", "vvar", "vsyscall", "text",
-         "rodata", "data", "bss", "file", "shmem", "guard"}
+         "rodata", "data", "bss", "file", "shmem", "guard", "thread-stack",
+         "glibc-arena", "malloc-mmap", "pymalloc-arena"}
+PYTHON = shutil.which("python3") or "/usr/bin/python3"
 
 
 class Target:
@@ -125,7 +127,7 @@ def test_json_shape():
 EXPECTED_KINDS = {
     "odd_file": "file", "latin_file": "file", "deleted": "file", "memfd": "shmem",
     "sysv": "shmem", "anon_shared": "shmem", "guard": "guard",
-    "heap": "heap", "big_malloc": "anon", "data": "data", "bss": "bss",
+    "heap": "heap", "big_malloc": "malloc-mmap", "data": "data", "bss": "bss",
     "rodata": "rodata", "text": "text", "stack": "stack", "many": "anon",
 }
 
@@ -190,8 +192,8 @@ def test_where_decimal_and_text_output():
         out = ok("where", t.pid, str(heap), hex(t.addr["text"]), "0x10")
     lines = out.splitlines()
     assert len(lines) == 3
-    assert re.match(rf"0x{heap:x}  heap  [0-9a-f]+-[0-9a-f]+ rw-p  \+0x[0-9a-f]+  \[heap\]$", lines[0]), lines[0]
-    assert re.match(r"0x[0-9a-f]+  text  .* r-xp  \+0x[0-9a-f]+  .*/target  \(file offset 0x[0-9a-f]+\)$", lines[1]), lines[1]
+    assert re.match(rf"0x{heap:x}  heap  [0-9a-f]+-[0-9a-f]+ rw-p  \+0x[0-9a-f]+  \[heap\]  \[arena 0\]$", lines[0]), lines[0]
+    assert re.match(r"0x[0-9a-f]+  text  .* r-xp  \+0x[0-9a-f]+  .*/target  \(file offset 0x[0-9a-f]+\)  \.text main$", lines[1]), lines[1]
     assert lines[2] == "0x10  unmapped"
 
 
@@ -248,7 +250,12 @@ def test_table_output():
         assert re.fullmatch(r"[0-9.]+[BKMGTPE]", size), size
     assert lines[2 + len(kernel)] == ""
     assert lines[3 + len(kernel)].split() == ["KIND", "REGIONS", "SIZE"]
-    assert lines[-1].split()[:2] == ["total", str(len(kernel))]
+    total = next(i for i, line in enumerate(lines)
+                 if line.startswith("total "))
+    assert lines[total].split()[:2] == ["total", str(len(kernel))]
+    assert lines[total + 1] == ""
+    assert lines[total + 2].split()[:3] == ["TID", "STATE", "SP"]
+    assert lines[total + 3].split()[0] == str(t.pid)
     # The newline in a name is shown as the kernel writes it.
     assert any(row.endswith("odd name\\012with newline") for row in rows)
 
@@ -373,6 +380,122 @@ def test_help_and_version():
     r = run("--version")
     assert r.returncode == 0 and re.fullmatch(r"memwalk \d+\.\d+\.\d+\n",
                                               r.stdout)
+
+
+def test_thread_stacks_in_map():
+    """Every thread's stack is thread-stack with its tid, name and depth."""
+    with Target("--threads", "3") as t:
+        doc = json.loads(ok("--json", t.pid))
+        tids = sorted(int(x) for x in os.listdir(f"/proc/{t.pid}/task"))
+    threads = {th["tid"]: th for th in doc["threads"]}
+    assert sorted(threads) == tids, (sorted(threads), tids)
+    assert doc["threads"][0]["tid"] == t.pid
+    stacks = [r for r in doc["regions"] if r["kind"] == "thread-stack"]
+    assert sorted(r["tid"] for r in stacks) == [x for x in tids if x != t.pid]
+    for r in stacks:
+        th = threads[r["tid"]]
+        assert r["thread"] == th["name"]
+        assert th["stack_start"] == r["start"] and th["stack_end"] == r["end"]
+        if th["sp_from"] != "none":
+            sp = int(th["sp"], 16)
+            assert int(r["start"], 16) <= sp < int(r["end"], 16)
+            assert r["used"] == int(r["end"], 16) - sp
+            assert r["used"] + r["headroom"] == th["stack_size"]
+        below = [g for g in doc["regions"] if g["end"] == r["start"]]
+        assert below and below[0]["kind"] == "guard", below
+        assert below[0]["tid"] == r["tid"]
+    main = [r for r in doc["regions"] if r["kind"] == "stack"]
+    assert len(main) == 1 and main[0]["tid"] == t.pid
+
+
+def test_glibc_chunks_and_heap():
+    with Target() as t:
+        doc = where_json(t.pid, hex(t.addr["big_malloc"]), hex(t.addr["heap"]))
+    big, heap = doc["addresses"]
+    assert big["kind"] == "malloc-mmap", big
+    assert big["region"]["chunk_size"] >= 4 << 20
+    assert big["object"]["type"] == "malloc-chunk"
+    assert int(big["object"]["start"], 16) == t.addr["big_malloc"] - 16
+    assert heap["region"]["arena"] == 0
+
+
+def test_where_sections_and_symbols():
+    with Target() as t:
+        doc = where_json(t.pid, hex(t.addr["text"] + 3), hex(t.addr["data"]),
+                         hex(t.addr["rodata"]), hex(t.addr["bss"]))
+    text, data, rodata, bss = doc["addresses"]
+    assert (text["section"], text["symbol"], text["symbol_offset"]) == \
+        (".text", "main", 3), text
+    assert (data["section"], data["symbol"]) == (".data", "data_var"), data
+    assert rodata["section"] == ".rodata", rodata
+    assert (bss["section"], bss["symbol"]) == (".bss", "bss_var"), bss
+
+
+def smaps_rollup(pid):
+    figures = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                figures[parts[0].rstrip(":")] = int(parts[1]) * 1024
+    return figures
+
+
+def test_extended_figures():
+    """-x: smaps figures per region and kind; --totals: smaps_rollup."""
+    with Target() as t:
+        doc = json.loads(ok("-x", "--json", t.pid))
+        rollup = json.loads(ok("-x", "--totals", "--json", t.pid))["rollup"]
+        kernel = smaps_rollup(t.pid)
+        table = ok("-x", t.pid).splitlines()
+    assert all("rss" in r and "pss" in r and "swap" in r
+               for r in doc["regions"])
+    total = doc["smaps_totals"]["total"]
+    assert total["rss"] == sum(r["rss"] for r in doc["regions"])
+    assert total["regions"] == len(doc["regions"])
+    assert rollup["rss"] == kernel["Rss"] and rollup["pss"] == kernel["Pss"]
+    assert abs(total["rss"] - kernel["Rss"]) <= 64 * 1024, (total, kernel)
+    assert table[1].split()[:8] == ["START-END", "SIZE", "RSS", "PSS",
+                                    "SHARED", "DIRTY", "SWAP", "PERM"]
+
+
+PY_SCRIPT = r"""
+import random, sys
+vals = random.sample(range(-5, 257), 12) + [257, -6, 1000, 2**40]
+print("version 0x%x" % sys.hexversion)
+for v in vals:
+    print("int_%s 0x%x" % (str(v).replace("-", "m"), id(v)))
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_py_command_and_small_ints():
+    with Target("-c", PY_SCRIPT, exe=PYTHON) as t:
+        info = json.loads(ok("py", "--json", t.pid))
+        names = sorted(n for n in t.addr if n.startswith("int_"))
+        doc = where_json(t.pid, *(hex(t.addr[n]) for n in names))
+        text = ok("where", t.pid, hex(t.addr[names[0]]))
+    version = t.addr["version"]
+    major, minor = version >> 24, (version >> 16) & 0xff
+    assert info["version"].startswith(f"{major}.{minor}"), info["version"]
+    assert info["small_ints"] is not None
+    for name, a in zip(names, doc["addresses"]):
+        value = int(name[4:].replace("m", "-"))
+        obj = a["object"]
+        if -5 <= value <= 256:
+            assert obj and obj["type"] == "python-int", (name, a)
+            assert obj["value"] == value and obj["refcnt"] > 0, (name, obj)
+        else:
+            assert obj is None or obj["type"] != "python-int", (name, obj)
+    assert "object: python small int" in text, text
+
+
+def test_py_refuses_non_python():
+    with Target() as t:
+        r = run("py", t.pid)
+    assert r.returncode == 1
+    assert r.stderr == f"memwalk: {t.pid}: not a CPython process (no object defines PyLong_Type)\n", r.stderr
 
 
 def main():
