@@ -651,20 +651,24 @@ label_brk(struct scan *s)
 /* ---- mmapped chunks ------------------------------------------------- */
 
 /*
- * A chunk of its own mapping: IS_MMAPPED and no other flag (glibc sets
- * exactly that), whole pages, and the chunk inside the room left.
+ * The header of a chunk of its own mapping at pos: IS_MMAPPED and no
+ * other flag (glibc sets exactly that), whole pages, and the chunk
+ * inside the room left up to end.
  */
+static bool
+chunk_header(const uint64_t word[2], uint64_t pos, uint64_t end, uint64_t pg)
+{
+	uint64_t	size = word[1] & ~(uint64_t)SIZE_BITS;
+
+	return (word[1] & SIZE_BITS) == IS_MMAPPED && word[0] < pg &&
+	    word[0] % 8 == 0 && size >= pg && size % pg == 0 &&
+	    size <= end - pos && word[0] <= end - pos - size;
+}
+
 static bool
 chunk_fits(const struct scan *s, const struct walk *w)
 {
-	uint64_t	prev = w->word[0];
-	uint64_t	size = w->word[1] & ~(uint64_t)SIZE_BITS;
-	uint64_t	room = w->limit - w->pos;
-
-	if (!w->ok || (w->word[1] & SIZE_BITS) != IS_MMAPPED)
-		return false;
-	return prev < s->pagesize && prev % 8 == 0 && size >= s->pagesize &&
-	    size % s->pagesize == 0 && size <= room && prev <= room - size;
+	return w->ok && chunk_header(w->word, w->pos, w->limit, s->pagesize);
 }
 
 /*
@@ -769,25 +773,90 @@ label_chunks(struct scan *s, const struct walk *w, size_t n,
 	}
 }
 
+/*
+ * A region whose start holds no chunk may still hold one a few pages
+ * up: the kernel merged the chunk's mapping with a small anonymous one
+ * below it. For each such walk, the next SKIP_PAGES page starts are
+ * read in one batch, and the walk restarts at the lowest that holds a
+ * chunk header. w has room for n * (SKIP_PAGES + 1) walks.
+ */
+#define SKIP_PAGES	16
+
+static size_t
+add_skips(const struct scan *s, struct walk *w, size_t n)
+{
+	size_t	m = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].count > 0)
+			continue;
+		for (uint64_t k = 1; k <= SKIP_PAGES; k++) {
+			uint64_t pos = s->m->regions[w[i].region].start +
+			    k * s->pagesize;
+
+			if (pos + sizeof(w[i].word) > w[i].limit)
+				break;
+			w[m] = w[i];
+			w[m].pos = pos;
+			w[m].ok = true;
+			m++;
+		}
+	}
+	return m;
+}
+
+/* Keep, per region, the lowest skipped walk that found a chunk. */
+static void
+pick_skips(const struct scan *s, struct walk *w, size_t n, size_t m)
+{
+	for (size_t j = n; j < m; j++) {
+		w[j].ok = chunk_fits(s, &w[j]);
+		if (!w[j].ok)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (w[i].region == w[j].region && w[i].count == 0 &&
+			    !w[i].ok) {
+				w[i] = w[j];	/* the lowest: j goes up */
+				w[i].ok = true;
+			}
+	}
+}
+
+static int
+run_walks(struct scan *s, struct walk *w, size_t n, struct iovec *local,
+    struct iovec *remote, bool *ok)
+{
+	int	rc = 0;
+
+	while (step_walks(s, w, n))
+		if ((rc = read_walks(s, w, n, local, remote, ok)) == -1)
+			break;
+	return rc;
+}
+
 static int
 find_chunks(struct scan *s, struct mwi_glibc *g)
 {
 	struct walk	*w;
 	struct iovec	*local, *remote;
 	bool		*ok;
-	size_t		 n;
+	size_t		 n, m, room = (s->np + 1) * (SKIP_PAGES + 1);
 	int		 rc = -1;
 
-	w = mwi_reallocarray(NULL, s->np + 1, sizeof(*w));
-	local = mwi_reallocarray(NULL, s->np + 1, sizeof(*local));
-	remote = mwi_reallocarray(NULL, s->np + 1, sizeof(*remote));
-	ok = mwi_calloc(s->np + 1, sizeof(*ok));
+	w = mwi_reallocarray(NULL, room, sizeof(*w));
+	local = mwi_reallocarray(NULL, room, sizeof(*local));
+	remote = mwi_reallocarray(NULL, room, sizeof(*remote));
+	ok = mwi_calloc(room, sizeof(*ok));
 	if (w != NULL && local != NULL && remote != NULL && ok != NULL) {
 		n = start_walks(s, w);
-		rc = 0;
-		while (step_walks(s, w, n))
-			if ((rc = read_walks(s, w, n, local, remote, ok)) == -1)
-				break;
+		if ((rc = run_walks(s, w, n, local, remote, ok)) == 0) {
+			m = add_skips(s, w, n);
+			if ((rc = read_walks(s, w + n, m - n, local, remote,
+			    ok)) == 0) {
+				pick_skips(s, w, n, m);
+				rc = run_walks(s, w, n, local, remote, ok);
+			}
+		}
 		if (rc == 0)
 			label_chunks(s, w, n, g);
 	}
@@ -796,6 +865,40 @@ find_chunks(struct scan *s, struct mwi_glibc *g)
 	free(remote);
 	free(ok);
 	return rc;
+}
+
+/*
+ * The mmapped chunk of region r that holds addr, for where: the walk of
+ * find_chunks done again for one region, one header at a time, up to
+ * addr (skipping up to SKIP_PAGES foreign pages at the bottom). 1 with
+ * *start, *size; 0 when no chunk holds addr; -1 (errno) on error.
+ */
+int
+mwi_glibc_chunk_at(pid_t pid, const struct mw_region *r, uint64_t addr,
+    uint64_t *start, uint64_t *size)
+{
+	uint64_t	pg = (uint64_t)sysconf(_SC_PAGESIZE), pos = r->start;
+	uint64_t	word[2];
+	unsigned int	skipped = 0;
+	bool		found = false;
+
+	while (pos <= addr && r->end - pos >= sizeof(word)) {
+		if (mwi_read_mem(pid, pos, word, sizeof(word)) == -1)
+			return errno == EFAULT || errno == EPERM ? 0 : -1;
+		if (chunk_header(word, pos, r->end, pg)) {
+			found = true;
+			if (addr < pos + word[0] + (word[1] & ~(uint64_t)SIZE_BITS)) {
+				*start = pos;
+				*size = word[1] & ~(uint64_t)SIZE_BITS;
+				return 1;
+			}
+			pos += word[0] + (word[1] & ~(uint64_t)SIZE_BITS);
+		} else if (found || ++skipped > SKIP_PAGES)
+			return 0;
+		else
+			pos += pg;
+	}
+	return 0;
 }
 
 /* ---- the pass ------------------------------------------------------- */

@@ -251,6 +251,8 @@ struct mwi_glibc {
 
 int	 mwi_glibc_label(pid_t pid, struct mw_maps *m, struct mw_label *labels,
 	    struct mwi_glibc *g);
+int	 mwi_glibc_chunk_at(pid_t pid, const struct mw_region *r,
+	    uint64_t addr, uint64_t *start, uint64_t *size);
 
 /* ---- python.c: CPython's small ints and pymalloc arenas -------------- */
 

@@ -150,17 +150,21 @@ mw_proc_python(const struct mw_proc *p)
 	return p->is_python ? &p->python : NULL;
 }
 
-/* A glibc chunk of its own mapping: the header is the region's start. */
-static void
-chunk_object(const struct mw_region *r, const struct mw_label *l,
-    uint64_t addr, struct mw_object *obj)
+/* A glibc chunk of its own mapping, found by its header. */
+static int
+chunk_object(pid_t pid, const struct mw_region *r, uint64_t addr,
+    struct mw_object *obj)
 {
-	if (r->kind != MW_KIND_MALLOC_MMAP || l->chunk_size == 0 ||
-	    addr >= r->start + l->chunk_size)
-		return;
+	uint64_t	start, size;
+	int		rc;
+
+	if (r->kind != MW_KIND_MALLOC_MMAP ||
+	    (rc = mwi_glibc_chunk_at(pid, r, addr, &start, &size)) != 1)
+		return r->kind != MW_KIND_MALLOC_MMAP ? 0 : rc;
 	obj->type = MW_OBJECT_MALLOC_CHUNK;
-	obj->start = r->start;
-	obj->size = l->chunk_size;
+	obj->start = start;
+	obj->size = size;
+	return 1;
 }
 
 static int
@@ -174,8 +178,7 @@ find_object(struct mw_proc *p, const struct mw_region *r, uint64_t addr,
 		if (rc != 0)
 			return rc;
 	}
-	chunk_object(r, &a->label, addr, &a->object);
-	return 0;
+	return chunk_object(p->pid, r, addr, &a->object);
 }
 
 int

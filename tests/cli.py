@@ -453,15 +453,17 @@ def test_extended_figures():
     total = doc["smaps_totals"]["total"]
     assert total["rss"] == sum(r["rss"] for r in doc["regions"])
     assert total["regions"] == len(doc["regions"])
-    assert rollup["rss"] == kernel["Rss"] and rollup["pss"] == kernel["Pss"]
-    assert abs(total["rss"] - kernel["Rss"]) <= 64 * 1024, (total, kernel)
+    # Pss moves when other processes map the same files: Rss does not.
+    assert rollup["rss"] == kernel["Rss"], (rollup, kernel)
+    assert abs(rollup["pss"] - kernel["Pss"]) <= 64 * 1024, (rollup, kernel)
+    assert total["rss"] == kernel["Rss"], (total, kernel)
     assert table[1].split()[:8] == ["START-END", "SIZE", "RSS", "PSS",
                                     "SHARED", "DIRTY", "SWAP", "PERM"]
 
 
 PY_SCRIPT = r"""
 import random, sys
-vals = random.sample(range(-5, 257), 12) + [257, -6, 1000, 2**40]
+vals = random.sample(range(-4, 257), 12) + [-5, 257, -6, 1000, 2**40]
 print("version 0x%x" % sys.hexversion)
 for v in vals:
     print("int_%s 0x%x" % (str(v).replace("-", "m"), id(v)))
@@ -475,7 +477,7 @@ def test_py_command_and_small_ints():
         info = json.loads(ok("py", "--json", t.pid))
         names = sorted(n for n in t.addr if n.startswith("int_"))
         doc = where_json(t.pid, *(hex(t.addr[n]) for n in names))
-        text = ok("where", t.pid, hex(t.addr[names[0]]))
+        text = ok("where", t.pid, hex(t.addr["int_m5"]))
     version = t.addr["version"]
     major, minor = version >> 24, (version >> 16) & 0xff
     assert info["version"].startswith(f"{major}.{minor}"), info["version"]
@@ -488,7 +490,7 @@ def test_py_command_and_small_ints():
             assert obj["value"] == value and obj["refcnt"] > 0, (name, obj)
         else:
             assert obj is None or obj["type"] != "python-int", (name, obj)
-    assert "object: python small int" in text, text
+    assert re.search(r"  object: python small int -5 \(refcnt \d+\)$", text), text
 
 
 def test_py_refuses_non_python():
