@@ -70,6 +70,14 @@
 #define STATE_NEXT	0x870		/* malloc_state.next, x86-64 >= 2.26 */
 #define STATE_SYSMEM	0x888		/* malloc_state.system_mem */
 #define IS_MMAPPED	0x2u
+/*
+ * The smallest region looked at for mmapped chunks: glibc's mmap
+ * threshold starts at 128 KiB and only grows (unless a program lowers
+ * it with mallopt(M_MMAP_THRESHOLD), whose smaller chunks are then not
+ * found). Without a floor a process of 60,000 small anonymous regions
+ * would cost 60,000 reads.
+ */
+#define MIN_CHUNK_REGION (128ULL << 10)
 #define SIZE_BITS	0x7u
 
 _Static_assert(HEAP_INFO_SIZE <= PROBE_SIZE, "the probe covers heap_info");
@@ -209,8 +217,8 @@ add_probe(struct scan *s, size_t region, uint64_t addr)
 }
 
 /*
- * Every claimable region's start (a chunk header, or a heap when
- * aligned), and the last HEAP_MAX boundary inside it when a reserve
+ * Every claimable region's start when it may be a heap (aligned) or
+ * hold a chunk (MIN_CHUNK_REGION), and the last HEAP_MAX boundary inside it when a reserve
  * follows or the region ends on a boundary: a heap whose rw-p part the
  * kernel merged with the anonymous mapping below it.
  */
@@ -228,7 +236,9 @@ collect_probes(struct scan *s)
 
 		if (!claimable(s, i))
 			continue;
-		add_probe(s, i, r->start);
+		if (r->start % HEAP_MAX == 0 ||
+		    r->end - r->start >= MIN_CHUNK_REGION)
+			add_probe(s, i, r->start);
 		if (inner > r->start && r->end - inner >= PROBE_SIZE &&
 		    (r->end % HEAP_MAX == 0 || reserve_at(m, i + 1, r->end)))
 			add_probe(s, i, inner);

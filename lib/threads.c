@@ -57,7 +57,6 @@
 #define TCB_TAIL	(16 * 1024)	/* bytes read at a candidate's top */
 #define TCB_WINDOW	4096		/* bytes of a TCB kept for its tid */
 #define TID_OFF_GLIBC	0x2d0		/* struct pthread.tid, 2.36 x86-64 */
-#define MAX_UNGUARDED	(UINT64_C(64) << 20)
 #define MAX_PASSES	3		/* listings of task/, at most */
 
 _Static_assert(TCB_WINDOW % 4 == 0 && TID_OFF_GLIBC < TCB_WINDOW,
@@ -281,10 +280,11 @@ is_named(const struct mw_region *reg, const char *name)
 	return reg->name != NULL && strcmp(reg->name, name) == 0;
 }
 
+/* Searched from the top: [stack] is nearly always among the last. */
 static const struct mw_region *
 find_named(const struct mw_maps *m, const char *name)
 {
-	for (size_t i = 0; i < m->nregions; i++)
+	for (size_t i = m->nregions; i-- > 0;)
 		if (is_named(&m->regions[i], name))
 			return &m->regions[i];
 	return NULL;
@@ -415,9 +415,11 @@ stacks_from_names(struct reader *r)
 /* ---- TCBs at the top of stack-shaped regions ------------------------ */
 
 /*
- * An anonymous private rw-p region, whose top may hold a TCB: any one
- * up to MAX_UNGUARDED, a bigger one only right above a ---p guard (a
- * thread stack made big with pthread_attr_setstacksize).
+ * An anonymous private rw-p region right above a ---p guard, whose top
+ * may hold a TCB: glibc gives every stack it allocates a guard (unless
+ * told guardsize 0). Only those are read: a process with 60,000
+ * anonymous regions must not cost 60,000 reads. A stack without a guard
+ * is still found from its thread's SP.
  */
 static bool
 is_candidate(const struct mw_maps *m, size_t i)
@@ -429,8 +431,6 @@ is_candidate(const struct mw_maps *m, size_t i)
 	    (reg->kind != MW_KIND_ANON && reg->kind != MW_KIND_THREAD_STACK) ||
 	    (reg->name != NULL && strncmp(reg->name, "[anon:", 6) != 0))
 		return false;
-	if (reg->end - reg->start <= MAX_UNGUARDED)
-		return true;
 	return below != NULL && below->end == reg->start && below->perms == 0;
 }
 

@@ -12,6 +12,7 @@
 #include "mwi.h"
 #include "tutil.h"
 
+#define ISLAND		40	/* pages: 160 KiB, above glibc.c's 128 KiB floor */
 #define HEAP_MAX	(64ULL << 20)
 #define MAX_INFO_ARENAS	64
 
@@ -457,23 +458,23 @@ START_TEST(heap_merged_below)
 	size_t		 i, without;
 
 	ck_assert_ptr_ne(p, MAP_FAILED);
-	h = (a + 2 * pg + HEAP_MAX - 1) & ~(HEAP_MAX - 1);
+	h = (a + ISLAND * pg + HEAP_MAX - 1) & ~(HEAP_MAX - 1);
 	ck_assert_int_eq(munmap((void *)(uintptr_t)(h + HEAP_MAX),
 	    a + 3 * HEAP_MAX - h - HEAP_MAX), 0);
-	ck_assert_int_eq(mprotect((void *)(uintptr_t)(h - 2 * pg),
-	    2 * pg + rw, PROT_READ | PROT_WRITE), 0);
+	ck_assert_int_eq(mprotect((void *)(uintptr_t)(h - ISLAND * pg),
+	    ISLAND * pg + rw, PROT_READ | PROT_WRITE), 0);
 	write_header(h, rw);
-	chunk = (uint64_t *)(uintptr_t)(h - 2 * pg);
+	chunk = (uint64_t *)(uintptr_t)(h - ISLAND * pg);
 
 	memset(&f, 0, sizeof(f));
 	label(0, &f);
 	without = f.g.mmapped;
 	finish(&f);
-	chunk[1] = (2 * pg) | 2;
+	chunk[1] = (ISLAND * pg) | 2;
 	label(0, &f);
 	ck_assert_uint_eq(f.g.mmapped, without + 1);
 	i = index_of(&f, h);
-	ck_assert_uint_eq(f.v[i].start, h - 2 * pg);
+	ck_assert_uint_eq(f.v[i].start, h - ISLAND * pg);
 	ck_assert_uint_eq(f.v[i].end, h + rw);
 	ck_assert_int_eq(f.v[i].kind, MW_KIND_GLIBC_ARENA);
 	ck_assert_int_ge(f.labels[i].arena, 1);
@@ -503,35 +504,40 @@ START_TEST(garbage_is_no_heap)
 END_TEST
 
 /*
- * Three rw islands between PROT_NONE pages (so that nothing merges with
- * them): a chunk too big for its mapping, a chunk with a flag glibc
- * never sets on an mmapped chunk, and two chunks of one page each in
- * one region.
+ * Three rw islands of ISLAND pages between PROT_NONE pages (so that
+ * nothing merges with them): a chunk too big for its mapping, a chunk
+ * with a flag glibc never sets on an mmapped chunk, and two chunks of
+ * half an island each in one region; then a valid chunk in a region
+ * below MIN_CHUNK_REGION (128 KiB), which is not looked at.
  */
 START_TEST(fake_chunks)
 {
 	uint64_t	 pg = (uint64_t)sysconf(_SC_PAGESIZE);
-	char		*p = mmap(NULL, 10 * pg, PROT_NONE,
+	size_t		 span = 3 * ISLAND + 4;
+	char		*p = mmap(NULL, span * pg, PROT_NONE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t	*too_big, *flagged, *pair;
 	struct fixture	 f;
-	size_t		 i;
+	size_t		 i, half = ISLAND / 2;
 
 	ck_assert_ptr_ne(p, MAP_FAILED);
-	ck_assert_int_eq(mprotect(p + pg, 8 * pg, PROT_READ | PROT_WRITE), 0);
-	ck_assert_int_eq(mprotect(p + 3 * pg, pg, PROT_NONE), 0);
-	ck_assert_int_eq(mprotect(p + 6 * pg, pg, PROT_NONE), 0);
-	too_big = (uint64_t *)(void *)(p + pg);		/* 2 pages */
-	flagged = (uint64_t *)(void *)(p + 4 * pg);	/* 2 pages */
-	pair = (uint64_t *)(void *)(p + 7 * pg);	/* 2 pages */
+	too_big = (uint64_t *)(void *)(p + pg);
+	flagged = (uint64_t *)(void *)(p + (ISLAND + 2) * pg);
+	pair = (uint64_t *)(void *)(p + (2 * ISLAND + 3) * pg);
+	ck_assert_int_eq(mprotect(too_big, ISLAND * pg,
+	    PROT_READ | PROT_WRITE), 0);
+	ck_assert_int_eq(mprotect(flagged, ISLAND * pg,
+	    PROT_READ | PROT_WRITE), 0);
+	ck_assert_int_eq(mprotect(pair, ISLAND * pg,
+	    PROT_READ | PROT_WRITE), 0);
 	too_big[0] = 0;
-	too_big[1] = (3 * pg) | 2;
+	too_big[1] = ((ISLAND + 1) * pg) | 2;
 	flagged[0] = 0;
-	flagged[1] = (2 * pg) | 2 | 4;
+	flagged[1] = (ISLAND * pg) | 2 | 4;
 	pair[0] = 0;
-	pair[1] = pg | 2;
-	pair[pg / 8] = 0;
-	pair[pg / 8 + 1] = pg | 2;
+	pair[1] = (half * pg) | 2;
+	pair[half * pg / 8] = 0;
+	pair[half * pg / 8 + 1] = (half * pg) | 2;
 
 	memset(&f, 0, sizeof(f));
 	label(0, &f);
@@ -540,21 +546,30 @@ START_TEST(fake_chunks)
 	i = index_of(&f, (uint64_t)(uintptr_t)flagged);
 	ck_assert_int_eq(f.v[i].kind, MW_KIND_ANON);
 	i = index_of(&f, (uint64_t)(uintptr_t)pair);
-	ck_assert_uint_eq(f.v[i].end - f.v[i].start,
-	    2 * pg);
+	ck_assert_uint_eq(f.v[i].end - f.v[i].start, ISLAND * pg);
 	ck_assert_int_eq(f.v[i].kind, MW_KIND_MALLOC_MMAP);
-	ck_assert_uint_eq(f.labels[i].chunk_size, pg);
+	ck_assert_uint_eq(f.labels[i].chunk_size, half * pg);
 	ck_assert_str_eq(f.labels[i].note, "several mmapped chunks");
 	finish(&f);
 
 	/* Made too long for its region, the second chunk is not counted. */
-	pair[pg / 8 + 1] = (2 * pg) | 2;
+	pair[half * pg / 8 + 1] = (ISLAND * pg) | 2;
 	label(0, &f);
 	i = index_of(&f, (uint64_t)(uintptr_t)pair);
 	ck_assert_int_eq(f.v[i].kind, MW_KIND_MALLOC_MMAP);
 	ck_assert_ptr_null(f.labels[i].note);
 	finish(&f);
-	ck_assert_int_eq(munmap(p, 10 * pg), 0);
+
+	/* A region below 128 KiB is not looked at, valid header or not. */
+	ck_assert_int_eq(mprotect((char *)pair + 2 * pg, (ISLAND - 2) * pg,
+	    PROT_NONE), 0);
+	pair[1] = (2 * pg) | 2;
+	label(0, &f);
+	i = index_of(&f, (uint64_t)(uintptr_t)pair);
+	ck_assert_uint_eq(f.v[i].end - f.v[i].start, 2 * pg);
+	ck_assert_int_eq(f.v[i].kind, MW_KIND_ANON);
+	finish(&f);
+	ck_assert_int_eq(munmap(p, span * pg), 0);
 }
 END_TEST
 
