@@ -194,6 +194,7 @@ cmd_py(const struct options *o, int argc, char **argv)
 {
 	const struct mw_python	*py;
 	struct mw_proc		*p;
+	size_t			 n;
 	pid_t			 pid;
 	int			 rc;
 
@@ -206,6 +207,11 @@ cmd_py(const struct options *o, int argc, char **argv)
 		return rc;
 	if ((p = mw_proc_open(pid, proc_flags(o) & ~MW_PROC_SMAPS)) == NULL)
 		return target_fail(pid, errno, "maps");
+	mw_maps_regions(mw_proc_maps(p), &n);
+	if (n == 0) {		/* a kernel thread, a zombie: say which */
+		mw_proc_close(p);
+		return target_fail(pid, ESRCH, "maps");
+	}
 	if ((py = mw_proc_python(p)) == NULL) {
 		warnx("%d: not a CPython process (no object defines PyLong_Type)",
 		    (int)pid);

@@ -51,6 +51,26 @@ refuse_negative_numbers(int argc, char **argv)
 		}
 }
 
+/* Why getopt refused arg: an unknown option, or an argument given to one. */
+static void
+bad_option(const char *arg, int opt)
+{
+	const char	*eq = strchr(arg, '=');
+
+	if (strncmp(arg, "--", 2) != 0) {
+		warnx("unknown option -%c (see memwalk -h)", opt);
+		return;
+	}
+	for (const struct option *lo = long_options; eq != NULL &&
+	    lo->name != NULL; lo++)
+		if (strlen(lo->name) == (size_t)(eq - arg - 2) &&
+		    strncmp(lo->name, arg + 2, (size_t)(eq - arg - 2)) == 0) {
+			warnx("option --%s takes no argument", lo->name);
+			return;
+		}
+	warnx("unknown option %s (see memwalk -h)", arg);
+}
+
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -81,12 +101,7 @@ parse_options(int argc, char **argv, struct options *o)
 			printf("memwalk %s\n", PACKAGE_VERSION);
 			exit(0);
 		default:
-			if (optopt != 0)
-				warnx("unknown option -%c (see memwalk -h)",
-				    optopt);
-			else
-				warnx("unknown option %s (see memwalk -h)",
-				    argv[optind - 1]);
+			bad_option(argv[optind - 1], optopt);
 			exit(EXIT_USAGE);
 		}
 	}

@@ -18,6 +18,9 @@ import time
 
 MEMWALK = os.environ["MEMWALK"]
 TARGET = os.environ["MW_TARGET"]
+THREAD_TARGET = os.environ.get("MW_THREAD_TARGET",
+                               os.path.join(os.path.dirname(TARGET),
+                                            "thread_target"))
 SRCDIR = os.environ["top_srcdir"]
 
 KINDS = {"anon", "heap", "stack", "vdso", "vvar", "vsyscall", "text",
@@ -498,6 +501,56 @@ def test_py_refuses_non_python():
         r = run("py", t.pid)
     assert r.returncode == 1
     assert r.stderr == f"memwalk: {t.pid}: not a CPython process (no object defines PyLong_Type)\n", r.stderr
+
+
+def task_states(pid):
+    states = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            pass
+    return states
+
+
+def assert_running(pid):
+    """No thread of pid is left traced or stopped (t, T)."""
+    for _ in range(100):
+        states = task_states(pid)
+        if not any(st in "tT" for st in states.values()):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"threads left stopped: {states}")
+
+
+def test_stop_reads_running_threads():
+    """--stop: the spinner's SP by ptrace; nothing left stopped."""
+    with Target("--spin", exe=THREAD_TARGET) as t:
+        spin = t.addr["spin_tid"]
+        plain = json.loads(ok("--json", t.pid))
+        doc = json.loads(ok("--json", "--stop", t.pid))
+        assert_running(t.pid)
+    th = {x["tid"]: x for x in doc["threads"]}[spin]
+    assert th["sp_from"] in ("ptrace", "syscall"), th
+    assert int(th["stack_start"], 16) <= int(th["sp"], 16) < \
+        int(th["stack_end"], 16)
+    before = {x["tid"]: x for x in plain["threads"]}[spin]
+    assert before["stack_start"] == th["stack_start"], (before, th)
+
+
+def test_stop_survives_signals_and_kill():
+    """memwalk killed mid-walk (INT, TERM, HUP, KILL): target runs on."""
+    with Target("--spin", "--threads", "8", exe=THREAD_TARGET) as t:
+        for sig in [signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
+                    signal.SIGKILL] * 10:
+            p = subprocess.Popen([MEMWALK, "--stop", "--json", str(t.pid)],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(0.001 * (sig % 5))
+            p.send_signal(sig)
+            p.wait(10)
+            assert_running(t.pid)
 
 
 def main():
