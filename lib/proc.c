@@ -158,9 +158,10 @@ chunk_object(pid_t pid, const struct mw_region *r, uint64_t addr,
 	uint64_t	start, size;
 	int		rc;
 
-	if (r->kind != MW_KIND_MALLOC_MMAP ||
-	    (rc = mwi_glibc_chunk_at(pid, r, addr, &start, &size)) != 1)
-		return r->kind != MW_KIND_MALLOC_MMAP ? 0 : rc;
+	if (r->kind != MW_KIND_MALLOC_MMAP)
+		return 0;
+	if ((rc = mwi_glibc_chunk_at(pid, r, addr, &start, &size)) != 1)
+		return rc;
 	obj->type = MW_OBJECT_MALLOC_CHUNK;
 	obj->start = start;
 	obj->size = size;
