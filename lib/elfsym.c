@@ -13,11 +13,24 @@
  *                   loads[]: the PT_LOADs, in file order (= vaddr order)
  *                   sects[]: SHF_ALLOC sections, sorted by sh_addr
  *                            { addr, size, name, index, sym0, nsym, maxsize }
+ *                   symtab, dynsym, versym, gnuhash, hash: section indices
+ *   exports         dh: .dynsym's own hash table, as ld.so reads it: no
+ *                   copy, no sort, pointers into libelf's data of the file
+ *                     .gnu.hash: nbuckets symoffset bloom_size bloom_shift
+ *                                bloom[bloom_size] buckets[nbuckets] chain[]
+ *                     .hash:     nbucket nchain bucket[nbucket] chain[nchain]
+ *                   dyn[]: only for an object with neither table: .dynsym's
+ *                   exported default-version symbols, sorted by name
  *   2 by address    syms[]: from .symtab, else .dynsym, sorted by
  *                   (section index, value, preference)      |
  *                   sects[k].sym0 .. sym0 + nsym  ----------+ its symbols
- *   3 by name       dyn[]: .dynsym's default-version symbols by name
- *                   tabname[]: pointers into syms[] by name (.symtab only)
+ *   3 by name       tabname[]: pointers into syms[] by name (.symtab only)
+ *
+ * A name is looked up in .dynsym first, through its hash table, and in
+ * .symtab only when that fails and the caller wants .symtab: asking
+ * every object of a process for a name that only one exports (is this a
+ * CPython?) then costs the headers and a few probes of each, not the
+ * sort of its symbols.
  *
  * Names point into the string tables of the mapped file (elf_strptr),
  * so they live as long as the cache. The file descriptor is closed as
@@ -28,8 +41,14 @@
  * Invariants:
  *   - v[] is sorted by (dev_major, dev_minor, inode), without duplicates.
  *   - state is UNTRIED, NOT_ELF (unreadable, no ELF, no PT_LOAD) or ELF;
- *     only an ELF entry has elf != NULL; have_syms and have_names imply
- *     state == ELF.
+ *     only an ELF entry has elf != NULL; dh.kind != HASH_UNTRIED,
+ *     have_dyn, have_syms and have_tabname imply state == ELF.
+ *   - dh.kind is HASH_GNU or HASH_SYSV only when the table lies whole in
+ *     its section's data (its counts checked against d_size), so that a
+ *     lookup reads no word outside it; a table that fails the checks is
+ *     none (HASH_NONE), and dyn[] stands in for it.
+ *   - By name, .dynsym offers only what ld.so would bind a plain name to:
+ *     defined, not local, not a hidden version (hash and dyn[] alike).
  *   - Within syms[], the symbols of one section are contiguous and sorted
  *     by value; among equal values the preferred one comes last, so a
  *     scan downwards from the first value above an address meets the
@@ -69,6 +88,25 @@ struct sym {
 	unsigned int	 bind, type;	/* STB_*, STT_* */
 };
 
+enum hash_kind { HASH_UNTRIED, HASH_NONE, HASH_GNU, HASH_SYSV };
+
+/*
+ * The hash table of .dynsym (drawn above). bloom[] holds words of the
+ * ELF class (64 or 32 bits); buckets[] and chain[] 32-bit words, as
+ * SHT_HASH's sh_entsize must say (4) for us to use it.
+ */
+struct dynhash {
+	enum hash_kind	 kind;
+	Elf_Data	*syms, *versym;		/* .dynsym, .gnu.version */
+	size_t		 strtab;		/* .dynstr's section index */
+	size_t		 nsyms;
+	uint32_t	 nbuckets, nchain;	/* chain[]'s words */
+	uint32_t	 symoffset;		/* GNU: chain[0]'s symbol */
+	uint32_t	 bloom_size, bloom_shift, bloom_bits;
+	const void	*bloom;
+	const uint32_t	*buckets, *chain;
+};
+
 struct object {
 	uint64_t	 inode;
 	unsigned int	 dev_major, dev_minor;
@@ -79,14 +117,18 @@ struct object {
 	unsigned int	 nloads;
 	struct mwi_load	 loads[MWI_MAX_LOADS];
 	size_t		 symtab, dynsym, versym;	/* section indices; 0 none */
+	size_t		 gnuhash, hash;
 	size_t		 nsects;
 	struct sect	*sects;
+	struct dynhash	 dh;
+	bool		 have_dyn;
+	size_t		 ndyn;
+	struct sym	*dyn;
 	bool		 have_syms;
 	size_t		 nsyms;
 	struct sym	*syms;
-	bool		 have_names;
-	size_t		 ndyn, ntabname;
-	struct sym	*dyn;
+	bool		 have_tabname;
+	size_t		 ntabname;
 	const struct sym **tabname;
 };
 
@@ -227,12 +269,19 @@ sect_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* The tables that symbols are found in and by (.gnu.hash has no entsize). */
 static void
 note_symbol_table(struct object *o, const GElf_Shdr *sh, size_t index)
 {
-	if (sh->sh_entsize == 0 || sh->sh_size == 0)
+	if (sh->sh_size == 0)
 		return;
-	if (sh->sh_type == SHT_SYMTAB)
+	if (sh->sh_type == SHT_GNU_HASH)
+		o->gnuhash = index;
+	else if (sh->sh_type == SHT_HASH)
+		o->hash = index;
+	else if (sh->sh_entsize == 0)
+		return;
+	else if (sh->sh_type == SHT_SYMTAB)
 		o->symtab = index;
 	else if (sh->sh_type == SHT_DYNSYM)
 		o->dynsym = index;
@@ -287,8 +336,9 @@ object_unload(struct object *o)
 	o->path = NULL;
 	o->nsects = o->nsyms = o->ndyn = o->ntabname = 0;
 	o->nloads = 0;
-	o->symtab = o->dynsym = o->versym = 0;
-	o->have_syms = o->have_names = false;
+	o->symtab = o->dynsym = o->versym = o->gnuhash = o->hash = 0;
+	memset(&o->dh, 0, sizeof(o->dh));
+	o->have_dyn = o->have_syms = o->have_tabname = false;
 }
 
 /* Open the ELF and check it is one memwalk can place: 1 yes, 0 no. */
@@ -393,6 +443,28 @@ hidden_version(Elf_Data *versym, size_t i)
 	    (vs & 0x8000) != 0;
 }
 
+/*
+ * What ld.so binds a plain name to: a wanted symbol that is not local
+ * (global, weak or GNU unique) and not a hidden version.
+ */
+static bool
+exported(const GElf_Sym *s, const char *name, Elf_Data *versym, size_t i)
+{
+	return wanted(s, name) && GELF_ST_BIND(s->st_info) != STB_LOCAL &&
+	    !hidden_version(versym, i);
+}
+
+static void
+sym_from(struct sym *s, const GElf_Sym *gs, const char *name)
+{
+	s->value = gs->st_value;
+	s->size = gs->st_size;
+	s->name = name;
+	s->shndx = gs->st_shndx;
+	s->bind = GELF_ST_BIND(gs->st_info);
+	s->type = GELF_ST_TYPE(gs->st_info);
+}
+
 static Elf_Data *
 section_data(Elf *elf, size_t index, GElf_Shdr *sh)
 {
@@ -405,8 +477,9 @@ section_data(Elf *elf, size_t index, GElf_Shdr *sh)
 }
 
 /*
- * The wanted symbols of one table into a new array; by_name leaves out
- * hidden versions. Returns 0 (an unreadable table gives none), -1 ENOMEM.
+ * The wanted symbols of one table into a new array; by_name keeps only
+ * the exported ones. Returns 0 (an unreadable table gives none), -1
+ * ENOMEM.
  */
 static int
 read_table(struct object *o, size_t index, bool by_name, struct sym **out,
@@ -425,21 +498,15 @@ read_table(struct object *o, size_t index, bool by_name, struct sym **out,
 	if ((*out = mwi_calloc(count + 1, sizeof(**out))) == NULL)
 		return -1;
 	for (size_t i = 1; i < count; i++) {
-		struct sym	*s = &(*out)[*n];
 		const char	*name;
 
 		if (gelf_getsym(data, (int)i, &gs) == NULL)
 			continue;
 		name = elf_strptr(o->elf, sh.sh_link, gs.st_name);
-		if (!wanted(&gs, name) || (by_name && hidden_version(versym, i)))
+		if (by_name ? !exported(&gs, name, versym, i) :
+		    !wanted(&gs, name))
 			continue;
-		s->value = gs.st_value;
-		s->size = gs.st_size;
-		s->name = name;
-		s->shndx = gs.st_shndx;
-		s->bind = GELF_ST_BIND(gs.st_info);
-		s->type = GELF_ST_TYPE(gs.st_info);
-		(*n)++;
+		sym_from(&(*out)[(*n)++], &gs, name);
 	}
 	return 0;
 }
@@ -570,17 +637,25 @@ by_name_ptr(const void *a, const void *b)
 	    *(const struct sym *const *)b);
 }
 
-/* Stage 3: .dynsym by name, and .symtab by name when there is one. */
+/* dyn[]: the exports by name, for an object without a hash table. */
 static int
-load_names(struct object *o)
+load_dyn(struct object *o)
 {
-	if (o->have_names)
+	if (o->have_dyn)
 		return 0;
-	if (o->dyn == NULL) {
-		if (read_table(o, o->dynsym, true, &o->dyn, &o->ndyn) == -1)
-			return -1;
-		qsort(o->dyn, o->ndyn, sizeof(*o->dyn), by_name);
-	}
+	if (read_table(o, o->dynsym, true, &o->dyn, &o->ndyn) == -1)
+		return -1;
+	qsort(o->dyn, o->ndyn, sizeof(*o->dyn), by_name);
+	o->have_dyn = true;
+	return 0;
+}
+
+/* Stage 3: .symtab by name, when there is one. 0, or -1 ENOMEM. */
+static int
+load_tabname(struct object *o)
+{
+	if (o->have_tabname)
+		return 0;
 	if (o->symtab != 0) {
 		if (load_syms(o) == -1 || (o->tabname = mwi_calloc(o->nsyms + 1,
 		    sizeof(*o->tabname))) == NULL)
@@ -591,7 +666,7 @@ load_names(struct object *o)
 		qsort(o->tabname, o->ntabname, sizeof(*o->tabname),
 		    by_name_ptr);
 	}
-	o->have_names = true;
+	o->have_tabname = true;
 	return 0;
 }
 
@@ -628,6 +703,227 @@ lookup_tab(const struct object *o, const char *name)
 	}
 	return lo < o->ntabname && strcmp(o->tabname[lo]->name, name) == 0 ?
 	    o->tabname[lo] : NULL;
+}
+
+/* ---- .dynsym by name, through its hash table -------------------------- */
+
+/* The hash functions of the two tables (gABI; DT_GNU_HASH's is djb2). */
+static uint32_t
+gnu_hash(const char *name)
+{
+	uint32_t	h = 5381;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = h * 33 + *p;
+	return h;
+}
+
+static uint32_t
+sysv_hash(const char *name)
+{
+	uint32_t	h = 0, g;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h = (h << 4) + *p;
+		if ((g = h & 0xf0000000) != 0)
+			h ^= g >> 24;
+		h &= ~g;
+	}
+	return h;
+}
+
+/*
+ * The words of a hash section, when they can be read in place: its
+ * table must link to .dynsym, and be aligned for its widest word (the
+ * file is mapped, so d_buf is where the section lies in it).
+ */
+static const uint32_t *
+hash_words(struct object *o, size_t index, size_t align, size_t *nwords,
+    GElf_Shdr *sh)
+{
+	Elf_Data	*d = section_data(o->elf, index, sh);
+
+	if (d == NULL || d->d_buf == NULL || sh->sh_link != o->dynsym ||
+	    (uintptr_t)d->d_buf % align != 0)
+		return NULL;
+	*nwords = d->d_size / 4;
+	return d->d_buf;
+}
+
+/*
+ * .gnu.hash, checked whole. ld.so masks the bloom word's index with
+ * bloom_size - 1, so a size that is no power of two is no table it
+ * could read, nor is a shift that moves every bit of the hash out.
+ */
+static bool
+gnu_hash_open(struct object *o, struct dynhash *h)
+{
+	unsigned int	 wbits = gelf_getclass(o->elf) == ELFCLASS64 ? 64 : 32;
+	const uint32_t	*w;
+	GElf_Shdr	 sh;
+	size_t		 n, head;
+
+	if ((w = hash_words(o, o->gnuhash, wbits / 8, &n, &sh)) == NULL ||
+	    n < 4)
+		return false;
+	h->nbuckets = w[0];
+	h->symoffset = w[1];
+	h->bloom_size = w[2];
+	h->bloom_shift = w[3];
+	h->bloom_bits = wbits;
+	if (h->nbuckets == 0 || h->bloom_size == 0 ||
+	    (h->bloom_size & (h->bloom_size - 1)) != 0 || h->bloom_shift >= 32)
+		return false;
+	head = 4 + (size_t)h->bloom_size * (wbits / 32);
+	if (head > n || n - head < h->nbuckets)
+		return false;
+	h->bloom = w + 4;
+	h->buckets = w + head;
+	h->chain = h->buckets + h->nbuckets;
+	h->nchain = (uint32_t)(n - head - h->nbuckets);
+	h->kind = HASH_GNU;
+	return true;
+}
+
+/* .hash, checked whole: 32-bit words only (not s390x's or Alpha's). */
+static bool
+sysv_hash_open(struct object *o, struct dynhash *h)
+{
+	const uint32_t	*w;
+	GElf_Shdr	 sh;
+	size_t		 n;
+
+	if ((w = hash_words(o, o->hash, 4, &n, &sh)) == NULL ||
+	    sh.sh_entsize != 4 || n < 2)
+		return false;
+	h->nbuckets = w[0];
+	h->nchain = w[1];
+	if (h->nbuckets == 0 || n - 2 < h->nbuckets ||
+	    n - 2 - h->nbuckets < h->nchain)
+		return false;
+	h->buckets = w + 2;
+	h->chain = h->buckets + h->nbuckets;
+	h->kind = HASH_SYSV;
+	return true;
+}
+
+/*
+ * Find the hash table of .dynsym, once: .gnu.hash when usable (ld.so
+ * prefers it too), else .hash, else none. It reads section headers and
+ * maps data; libelf allocates what it needs without our fault hooks,
+ * and whatever fails leaves HASH_NONE, which dyn[] then stands in for.
+ */
+static void
+dynhash_open(struct object *o)
+{
+	struct dynhash	*h = &o->dh;
+	GElf_Shdr	 sh, vsh;
+
+	memset(h, 0, sizeof(*h));
+	h->kind = HASH_NONE;
+	if ((h->syms = section_data(o->elf, o->dynsym, &sh)) == NULL)
+		return;
+	h->nsyms = sh.sh_size / sh.sh_entsize;
+	h->strtab = sh.sh_link;
+	if (o->versym != 0)
+		h->versym = section_data(o->elf, o->versym, &vsh);
+	if (o->gnuhash != 0 && gnu_hash_open(o, h))
+		return;
+	if (o->hash != 0 && sysv_hash_open(o, h))
+		return;
+	h->kind = HASH_NONE;
+}
+
+/*
+ * Symbol i of .dynsym, when it is an export named name: then into *best
+ * if it is the first such or beats it (as dyn[]'s order would rank it).
+ */
+static void
+consider(const struct object *o, size_t i, const char *name,
+    struct sym *best, bool *found)
+{
+	const struct dynhash	*h = &o->dh;
+	GElf_Sym		 gs;
+	const char		*n;
+	struct sym		 s;
+
+	if (i >= h->nsyms || gelf_getsym(h->syms, (int)i, &gs) == NULL ||
+	    (n = elf_strptr(o->elf, h->strtab, gs.st_name)) == NULL ||
+	    strcmp(n, name) != 0 || !exported(&gs, n, h->versym, i))
+		return;
+	sym_from(&s, &gs, n);
+	if (!*found || name_cmp(&s, best) < 0)
+		*best = s;
+	*found = true;
+}
+
+/*
+ * DT_GNU_HASH: the bloom filter first (two bits of the hash must be set
+ * in one word, or no symbol has this hash), then the bucket's run of
+ * chain[], whose words hold the hashes of its symbols, the low bit
+ * marking the run's last.
+ */
+static bool
+gnu_lookup(const struct object *o, const char *name, struct sym *out)
+{
+	const struct dynhash	*h = &o->dh;
+	uint32_t		 hv = gnu_hash(name), b = h->bloom_bits;
+	size_t			 k = (hv / b) & (h->bloom_size - 1);
+	uint64_t		 word, mask;
+	bool			 found = false;
+
+	word = b == 64 ? ((const uint64_t *)h->bloom)[k] :
+	    ((const uint32_t *)h->bloom)[k];
+	mask = UINT64_C(1) << (hv % b) |
+	    UINT64_C(1) << ((hv >> h->bloom_shift) % b);
+	if ((word & mask) != mask)
+		return false;
+	for (size_t i = h->buckets[hv % h->nbuckets];
+	    i >= h->symoffset && i - h->symoffset < h->nchain; i++) {
+		uint32_t	c = h->chain[i - h->symoffset];
+
+		if ((c | 1) == (hv | 1))
+			consider(o, i, name, out, &found);
+		if (c & 1)
+			break;
+	}
+	return found;
+}
+
+/* DT_HASH: the bucket's chain, at most nchain links (a loop is no end). */
+static bool
+sysv_lookup(const struct object *o, const char *name, struct sym *out)
+{
+	const struct dynhash	*h = &o->dh;
+	uint32_t		 i = h->buckets[sysv_hash(name) % h->nbuckets];
+	bool			 found = false;
+
+	for (uint32_t n = 0; i != STN_UNDEF && i < h->nchain &&
+	    n < h->nchain; i = h->chain[i], n++)
+		consider(o, i, name, out, &found);
+	return found;
+}
+
+/* Does o export name? 1 yes (*sym set), 0 no, -1 ENOMEM (dyn[] only). */
+static int
+find_export(struct object *o, const char *name, struct sym *sym)
+{
+	const struct sym	*s;
+
+	if (o->dynsym == 0)
+		return 0;
+	if (o->dh.kind == HASH_UNTRIED)
+		dynhash_open(o);
+	if (o->dh.kind == HASH_GNU)
+		return gnu_lookup(o, name, sym);
+	if (o->dh.kind == HASH_SYSV)
+		return sysv_lookup(o, name, sym);
+	if (load_dyn(o) == -1)
+		return -1;
+	if ((s = lookup_dyn(o, name)) == NULL)
+		return 0;
+	*sym = *s;
+	return 1;
 }
 
 /* ---- sections and symbols of an address ------------------------------ */
@@ -920,25 +1216,35 @@ mwi_sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 	return 1;
 }
 
-/* Does o define name? 1 yes (*sym set), 0 no, -1 ENOMEM. */
+/*
+ * Does o define name? Its exports first, then (with symtab) .symtab.
+ * 1 yes (*sym set), 0 no, -1 ENOMEM.
+ */
 static int
-defines(struct object *o, const char *name, const struct sym **sym)
+defines(struct object *o, const char *name, bool symtab, struct sym *sym)
 {
-	if (load_names(o) == -1)
+	const struct sym	*s;
+	int			 rc;
+
+	if ((rc = find_export(o, name, sym)) != 0 || !symtab)
+		return rc;
+	if (load_tabname(o) == -1)
 		return -1;
-	if ((*sym = lookup_dyn(o, name)) == NULL)
-		*sym = lookup_tab(o, name);
-	return *sym != NULL;
+	if ((s = lookup_tab(o, name)) == NULL)
+		return 0;
+	*sym = *s;
+	return 1;
 }
 
-int
-mwi_sym_find(struct mwi_symcache *c, const struct mw_maps *m,
-    const char *name, struct mwi_symbol *out)
+/* The first image in the maps that defines name: mwi_sym_find's walk. */
+static int
+find_by_name(struct mwi_symcache *c, const struct mw_maps *m,
+    const char *name, bool symtab, struct mwi_symbol *out)
 {
-	const struct sym	*sym;
-	struct object		*o;
-	uint64_t		 bias;
-	int			 rc;
+	struct sym	 sym;
+	struct object	*o;
+	uint64_t	 bias;
+	int		 rc;
 
 	for (size_t i = 0; i < m->nregions; i++) {
 		const struct mw_region	*r = &m->regions[i];
@@ -950,16 +1256,30 @@ mwi_sym_find(struct mwi_symcache *c, const struct mw_maps *m,
 		/* Each image is met once, at its head. */
 		if (o->state != ELF || !is_head(o, r))
 			continue;
-		if ((rc = defines(o, name, &sym)) != 1) {
+		if ((rc = defines(o, name, symtab, &sym)) != 1) {
 			if (rc == -1)
 				return -1;
 			continue;
 		}
 		if (find_bias(o, m, i, &bias)) {
-			fill(out, o, sect_by_index(o, sym->shndx), sym, bias,
-			    sym->value);
+			fill(out, o, sect_by_index(o, sym.shndx), &sym, bias,
+			    sym.value);
 			return 1;
 		}
 	}
 	return 0;
+}
+
+int
+mwi_sym_find(struct mwi_symcache *c, const struct mw_maps *m,
+    const char *name, struct mwi_symbol *out)
+{
+	return find_by_name(c, m, name, true, out);
+}
+
+int
+mwi_sym_find_dynamic(struct mwi_symcache *c, const struct mw_maps *m,
+    const char *name, struct mwi_symbol *out)
+{
+	return find_by_name(c, m, name, false, out);
 }

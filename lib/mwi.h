@@ -226,6 +226,9 @@ int	 mwi_sym_at(struct mwi_symcache *c, const struct mw_maps *m,
 	    uint64_t addr, struct mwi_symbol *out);
 int	 mwi_sym_find(struct mwi_symcache *c, const struct mw_maps *m,
 	    const char *name, struct mwi_symbol *out);
+/* As mwi_sym_find, in exports only (.dynsym by its hash): no .symtab. */
+int	 mwi_sym_find_dynamic(struct mwi_symcache *c, const struct mw_maps *m,
+	    const char *name, struct mwi_symbol *out);
 
 /* ---- threads.c: tasks, stack pointers, stack regions ---------------- */
 

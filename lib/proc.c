@@ -85,6 +85,10 @@ mw_proc_open_each(pid_t pid, unsigned int flags, mw_region_fn fn, void *ctx)
 	struct mw_proc	*p;
 	int		 saved;
 
+	if ((flags & ~(MW_PROC_SMAPS | MW_PROC_STOP)) != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if ((p = mwi_calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->pid = pid;

@@ -150,6 +150,11 @@ mw_smaps_rollup(pid_t pid, struct mw_smaps *out)
 		errno = saved;
 		return -1;
 	}
+	if (len == 0) {		/* a kernel thread: no memory to sum */
+		free(text);
+		errno = ESRCH;
+		return -1;
+	}
 	rc = parse_rollup(text, len, out);
 	saved = errno;
 	free(text);

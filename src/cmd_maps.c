@@ -214,7 +214,8 @@ print_json(pid_t pid, const struct mw_proc *p, const struct options *o)
 	out_char('}');
 	if (o->extended)
 		json_smaps_totals(m);
-	json_threads(p);
+	if (!o->totals)
+		json_threads(p);
 	out_str("}\n");
 }
 
@@ -472,7 +473,7 @@ print_early_rows(const struct mw_proc *p, const struct early_rows *e,
 }
 
 static void
-print_header(pid_t pid, const struct widths *w)
+print_title(pid_t pid)
 {
 	char	comm[64];
 
@@ -481,6 +482,11 @@ print_header(pid_t pid, const struct widths *w)
 	out_str(" (");
 	out_text_name(comm);
 	out_str(")\n");
+}
+
+static void
+print_header(const struct widths *w)
+{
 	out_str("START-END");
 	out_pad((size_t)w->addr * 2 + 1 - 9 + w->size + 1 - 4);
 	out_str("SIZE");
@@ -523,7 +529,7 @@ print_figures(const struct mw_smaps *s)
 }
 
 static void
-print_totals(const struct mw_maps *m, const struct widths *w)
+print_totals(const struct mw_maps *m, const struct widths *w, bool alone)
 {
 	struct mw_smaps		sums[MW_KIND_COUNT + 1];
 	struct mw_kind_totals	t;
@@ -534,7 +540,7 @@ print_totals(const struct mw_maps *m, const struct widths *w)
 	mw_maps_regions(m, &n);
 	if (w->figures)
 		sum_smaps(m, sums);
-	out_str("\nKIND");
+	out_str(alone ? "KIND" : "\nKIND");
 	out_pad(w->kind - 4);
 	out_str(" REGIONS  SIZE");
 	for (int i = 0; w->figures && i < NFIGURES; i++) {
@@ -605,8 +611,9 @@ print_table(pid_t pid, const struct mw_proc *p, const struct early_rows *e,
 	mw_maps_totals(m, &t);
 	measure(v, n, &t, &w);
 	w.figures = o->extended;
+	print_title(pid);
 	if (!o->totals) {
-		print_header(pid, &w);
+		print_header(&w);
 		if (!o->extended && !e->failed && e->n == n &&
 		    w.addr == e->w.addr && w.size == e->w.size &&
 		    w.kind == e->w.kind)
@@ -615,7 +622,7 @@ print_table(pid_t pid, const struct mw_proc *p, const struct early_rows *e,
 			for (size_t i = 0; i < n; i++)
 				print_row(p, &v[i], &w);
 	}
-	print_totals(m, &w);
+	print_totals(m, &w, o->totals);
 	if (!o->totals)
 		print_threads(p);
 }
@@ -636,6 +643,7 @@ print_rollup(pid_t pid, const struct options *o)
 		out_str("}}\n");
 		return 0;
 	}
+	print_title(pid);
 	for (int i = 0; i < NFIGURES; i++) {
 		out_pad(FIGURE_WIDTH + 1 - strlen(figure_names[i]));
 		out_str(figure_names[i]);

@@ -51,6 +51,34 @@ refuse_negative_numbers(int argc, char **argv)
 		}
 }
 
+/*
+ * Options that do not apply to the command are usage errors, not
+ * silently ignored: say which.
+ */
+static void
+refuse_options(const struct options *o, const char *cmd, bool text_only,
+    bool extended, bool totals, bool stop)
+{
+	const char	*bad = NULL;
+
+	if (o->text_only && !text_only)
+		bad = "--no-procmap-query";
+	else if (o->extended && !extended)
+		bad = "-x";
+	else if (o->totals && !totals)
+		bad = "--totals";
+	else if (o->stop && !stop)
+		bad = "--stop";
+	if (bad == NULL)
+		return;
+	if (cmd != NULL)
+		warnx("%s: %s does not apply to %s (see memwalk -h)", cmd, bad,
+		    cmd);
+	else
+		warnx("%s applies to where only (see memwalk -h)", bad);
+	exit(EXIT_USAGE);
+}
+
 /* Why getopt refused arg: an unknown option, or an argument given to one. */
 static void
 bad_option(const char *arg, int opt)
@@ -77,7 +105,7 @@ parse_options(int argc, char **argv, struct options *o)
 	int	c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hjTVx", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hVx", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -118,12 +146,16 @@ main(int argc, char **argv)
 	refuse_negative_numbers(argc, argv);
 	n = argc - parse_options(argc, argv, &o);
 	operands = argv + argc - n;
-	if (n > 0 && strcmp(operands[0], "where") == 0)
+	if (n > 0 && strcmp(operands[0], "where") == 0) {
+		refuse_options(&o, "where", true, false, false, true);
 		rc = cmd_where(&o, n - 1, operands + 1);
-	else if (n > 0 && strcmp(operands[0], "py") == 0)
+	} else if (n > 0 && strcmp(operands[0], "py") == 0) {
+		refuse_options(&o, "py", false, false, false, true);
 		rc = cmd_py(&o, n - 1, operands + 1);
-	else
+	} else {
+		refuse_options(&o, NULL, false, true, true, true);
 		rc = cmd_maps(&o, n, operands);
+	}
 	if (out_flush() == -1) {
 		warn("stdout");
 		if (rc == 0)
