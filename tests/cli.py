@@ -44,6 +44,13 @@ class Target:
         else:
             raise AssertionError("target exited before it was ready")
         self.pid = self.p.pid
+        # Until it blocks reading stdin its stack pointer is not known
+        # without --stop: wait, so that two runs see the same.
+        for _ in range(200):
+            with open(f"/proc/{self.pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "S":
+                    break
+            time.sleep(0.005)
 
     def stop(self):
         self.p.stdin.close()
