@@ -208,11 +208,14 @@ struct mw_python {
 	uint64_t	 long_type;	/* &PyLong_Type */
 	uint64_t	 runtime;	/* &_PyRuntime, 0 when absent */
 	uint64_t	 runtime_size;
-	uint64_t	 small_ints;	/* the object of small_min; 0 not found */
+	uint64_t	 small_ints;	/* the object of small_min; 0 not found;
+					   3.9, 3.10: the array of pointers to
+					   the objects (8 bytes an entry) */
 	uint64_t	 small_ints_end;
 	int		 small_min;	/* -5 */
 	int		 small_count;	/* 262 */
-	enum mw_kind	 small_ints_kind;	/* data, bss, heap, ... */
+	enum mw_kind	 small_ints_kind;	/* of the objects: data, bss,
+					   heap, pymalloc-arena, ... */
 	size_t		 arenas;	/* pymalloc arenas found */
 	uint64_t	 arena_bytes;
 	struct mw_py_class classes[MW_PY_CLASSES];

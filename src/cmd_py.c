@@ -40,6 +40,18 @@ json_key_dec(const char *key, uint64_t v)
 	out_dec(v);
 }
 
+/*
+ * 3.9 and 3.10 keep the small ints as heap objects that an array of
+ * pointers in the interpreter state points to: small_ints is then that
+ * array (8 bytes an entry), and small_ints_kind still the objects' kind.
+ */
+static bool
+small_ints_are_pointers(const struct mw_python *py)
+{
+	return py->small_ints_end - py->small_ints ==
+	    (uint64_t)py->small_count * 8;
+}
+
 static void
 json_small_ints(const struct mw_proc *p, const struct mw_python *py)
 {
@@ -53,6 +65,9 @@ json_small_ints(const struct mw_proc *p, const struct mw_python *py)
 	out_str("{\"min\": -");
 	out_dec((uint64_t)-py->small_min);
 	json_key_dec("count", (uint64_t)py->small_count);
+	out_str(", \"storage\": \"");
+	out_str(small_ints_are_pointers(py) ? "pointers" : "objects");
+	out_char('"');
 	json_key_addr("start", py->small_ints);
 	json_key_addr("end", py->small_ints_end);
 	out_str(", \"kind\": \"");
@@ -127,6 +142,7 @@ static void
 print_small_ints(const struct mw_proc *p, const struct mw_python *py)
 {
 	const struct mw_region	*r;
+	const char		*where;
 	char			 line[512];
 
 	if (py->small_ints == 0) {
@@ -134,13 +150,22 @@ print_small_ints(const struct mw_proc *p, const struct mw_python *py)
 		return;
 	}
 	r = mw_maps_find(mw_proc_maps(p), py->small_ints);
-	snprintf(line, sizeof(line), "%d..%d at 0x%llx-0x%llx: %s%s%s",
-	    py->small_min, py->small_min + py->small_count - 1,
-	    (unsigned long long)py->small_ints,
-	    (unsigned long long)py->small_ints_end,
-	    mw_kind_name(py->small_ints_kind),
-	    r != NULL && r->name != NULL ? " of " : "",
-	    r != NULL && r->name != NULL ? r->name : "");
+	where = r != NULL && r->name != NULL ? r->name : "";
+	if (small_ints_are_pointers(py))
+		snprintf(line, sizeof(line), "%d..%d: objects in %s, pointed "
+		    "to from 0x%llx (%s%s%s)", py->small_min,
+		    py->small_min + py->small_count - 1,
+		    mw_kind_name(py->small_ints_kind),
+		    (unsigned long long)py->small_ints,
+		    r != NULL ? mw_kind_name(r->kind) : "unmapped",
+		    where[0] != '\0' ? " " : "", where);
+	else
+		snprintf(line, sizeof(line), "%d..%d at 0x%llx-0x%llx: %s%s%s",
+		    py->small_min, py->small_min + py->small_count - 1,
+		    (unsigned long long)py->small_ints,
+		    (unsigned long long)py->small_ints_end,
+		    mw_kind_name(py->small_ints_kind),
+		    where[0] != '\0' ? " of " : "", where);
 	print_line("small ints", line);
 }
 
