@@ -1,6 +1,6 @@
 /*
  * elfsym.c: the section and the nearest symbol of an address inside a
- * mapped ELF object, and the address of a symbol by name (libelf).
+ * mapped ELF object, and the address of a symbol by name.
  *
  * The cache keeps one entry per object, found by (device, inode) in an
  * array of pointers sorted by that key; each entry is filled in stages,
@@ -9,45 +9,52 @@
  *
  *   cache->v[] --> struct object
  *                   key: dev, inode           path: "/usr/lib/.../libc.so.6"
- *   1 headers       elf (libelf, ELF_C_READ_MMAP, the file mapped read-only)
+ *   1 headers       read with pread, in the file's byte order and class:
  *                   loads[]: the PT_LOADs, in file order (= vaddr order)
- *                   sects[]: SHF_ALLOC sections, sorted by sh_addr
- *                            { addr, size, name, index, sym0, nsym, maxsize }
- *                   symtab, dynsym, versym, gnuhash, hash: section indices
- *   exports         dh: .dynsym's own hash table, as ld.so reads it: no
- *                   copy, no sort, pointers into libelf's data of the file
+ *                   dynsym, dynstr, versym, gnuhash, hash: where these
+ *                   sections lie in the file; symtab: its index
+ *     exports       dh: the header of .dynsym's hash table, checked
  *                     .gnu.hash: nbuckets symoffset bloom_size bloom_shift
  *                                bloom[bloom_size] buckets[nbuckets] chain[]
  *                     .hash:     nbucket nchain bucket[nbucket] chain[nchain]
- *                   dyn[]: only for an object with neither table: .dynsym's
- *                   exported default-version symbols, sorted by name
- *   2 by address    syms[]: from .symtab, else .dynsym, sorted by
+ *                   a lookup reads the words it probes, as ld.so does: by
+ *                   pread, or from image once libelf maps the file
+ *   2 libelf        elf (ELF_C_READ_MMAP, the file mapped read-only), image
+ *                   sects[]: SHF_ALLOC sections, sorted by sh_addr
+ *                            { addr, size, name, index, sym0, nsym, maxsize }
+ *                   dyn[]: only for an object without a usable hash table:
+ *                   .dynsym's exports, sorted by name
+ *   3 by address    syms[]: from .symtab, else .dynsym, sorted by
  *                   (section index, value, preference)      |
  *                   sects[k].sym0 .. sym0 + nsym  ----------+ its symbols
- *   3 by name       tabname[]: pointers into syms[] by name (.symtab only)
+ *   4 by name       tabname[]: pointers into syms[] by name (.symtab only)
  *
- * A name is looked up in .dynsym first, through its hash table, and in
- * .symtab only when that fails and the caller wants .symtab: asking
- * every object of a process for a name that only one exports (is this a
- * CPython?) then costs the headers and a few probes of each, not the
- * sort of its symbols.
+ * Why two ways to read a file: a by-name lookup asks every object of a
+ * process (is this a CPython? most are not), and mapping an object for
+ * libelf, faulting its pages in and unmapping it costs several times
+ * what opening it and a few preads do (some 25 us against 5 to 7 for a
+ * library of clangd's here). So an object that only answers "do you
+ * export this name?" is read by hand, a few hundred bytes of it; libelf
+ * comes in for an object whose sections or symbols are wanted, or that
+ * defines the name (whose string must outlive the call).
  *
- * Names point into the string tables of the mapped file (elf_strptr),
- * so they live as long as the cache. The file descriptor is closed as
- * soon as stage 1 is done: libelf keeps the file mapped (ELF_C_FDREAD
- * makes sure all it needs is in memory), so the cache holds no
- * descriptor and many objects cannot exhaust RLIMIT_NOFILE.
+ * Names point into the string tables of the file as libelf maps it
+ * (elf_strptr), so they live as long as the cache. The cache holds at
+ * most one file descriptor (fd, of the object fd_of), and only during a
+ * call: libelf keeps the file mapped (ELF_C_FDREAD makes sure all it
+ * needs is in memory), so many objects cannot exhaust RLIMIT_NOFILE.
  *
  * Invariants:
  *   - v[] is sorted by (dev_major, dev_minor, inode), without duplicates.
- *   - state is UNTRIED, NOT_ELF (unreadable, no ELF, no PT_LOAD) or ELF;
- *     only an ELF entry has elf != NULL; dh.kind != HASH_UNTRIED,
- *     have_dyn, have_syms and have_tabname imply state == ELF.
- *   - dh.kind is HASH_GNU or HASH_SYSV only when the table lies whole in
- *     its section's data (its counts checked against d_size), so that a
- *     lookup reads no word outside it; a table that fails the checks is
- *     none (HASH_NONE), and dyn[] stands in for it.
- *   - By name, .dynsym offers only what ld.so would bind a plain name to:
+ *   - state is UNTRIED, NOT_ELF (unreadable, no ELF, no PT_LOAD, or one
+ *     that libelf cannot read after all) or ELF; only an ELF entry has
+ *     elf != NULL; image, sects[], dyn[], syms[] and tabname[] (and
+ *     have_dyn, have_syms, have_tabname) come only with elf.
+ *   - dh.kind is HASH_GNU or HASH_SYSV only when the whole table lies
+ *     in its section (its counts checked against sh_size), so a lookup
+ *     reads no word outside it; a table that fails the checks is none
+ *     (HASH_NONE), and dyn[] stands in for it.
+ *   - By name, .dynsym offers only what ld.so binds a plain name to:
  *     defined, not local, not a hidden version (hash and dyn[] alike).
  *   - Within syms[], the symbols of one section are contiguous and sorted
  *     by value; among equal values the preferred one comes last, so a
@@ -67,6 +74,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,23 +96,27 @@ struct sym {
 	unsigned int	 bind, type;	/* STB_*, STT_* */
 };
 
+/* Where a section lies in the file; index 0: there is none. */
+struct table {
+	size_t		 index, link;
+	uint64_t	 offset, size, entsize;
+};
+
 enum hash_kind { HASH_UNTRIED, HASH_NONE, HASH_GNU, HASH_SYSV };
 
 /*
- * The hash table of .dynsym (drawn above). bloom[] holds words of the
- * ELF class (64 or 32 bits); buckets[] and chain[] 32-bit words, as
- * SHT_HASH's sh_entsize must say (4) for us to use it.
+ * The hash table of .dynsym (drawn above), as file offsets of its
+ * arrays. A bloom word has the size of an address (wbytes: 8 or 4);
+ * the other words have 32 bits, as SHT_HASH's sh_entsize must say for
+ * us to use it (not so on s390x and Alpha).
  */
 struct dynhash {
 	enum hash_kind	 kind;
-	Elf_Data	*syms, *versym;		/* .dynsym, .gnu.version */
-	size_t		 strtab;		/* .dynstr's section index */
-	size_t		 nsyms;
 	uint32_t	 nbuckets, nchain;	/* chain[]'s words */
 	uint32_t	 symoffset;		/* GNU: chain[0]'s symbol */
-	uint32_t	 bloom_size, bloom_shift, bloom_bits;
-	const void	*bloom;
-	const uint32_t	*buckets, *chain;
+	uint32_t	 bloom_size, bloom_shift, wbytes;
+	uint64_t	 bloom, buckets, chain;
+	uint64_t	 nsyms;			/* .dynsym's entries */
 };
 
 struct object {
@@ -112,15 +124,18 @@ struct object {
 	unsigned int	 dev_major, dev_minor;
 	enum state	 state;
 	char		*path;
-	Elf		*elf;
+	bool		 elf64, msb;	/* ELFCLASS64, ELFDATA2MSB */
 	uint64_t	 pagesize;
 	unsigned int	 nloads;
 	struct mwi_load	 loads[MWI_MAX_LOADS];
-	size_t		 symtab, dynsym, versym;	/* section indices; 0 none */
-	size_t		 gnuhash, hash;
+	struct table	 dynsym, dynstr, versym, gnuhash, hash;
+	size_t		 symtab;	/* section index; 0 none */
+	struct dynhash	 dh;
+	Elf		*elf;
+	const char	*image;		/* the file as libelf maps it */
+	size_t		 image_size;
 	size_t		 nsects;
 	struct sect	*sects;
-	struct dynhash	 dh;
 	bool		 have_dyn;
 	size_t		 ndyn;
 	struct sym	*dyn;
@@ -136,6 +151,8 @@ struct mwi_symcache {
 	pid_t		 pid;
 	size_t		 n, cap;
 	struct object	**v;
+	int		 fd;		/* open on fd_of's file, or -1 */
+	const struct object *fd_of;
 };
 
 static pthread_once_t	libelf_once = PTHREAD_ONCE_INIT;
@@ -214,114 +231,276 @@ cache_insert(struct mwi_symcache *c, size_t at, const struct mw_region *r)
 	return o;
 }
 
-/* ---- stage 1: program and section headers ------------------------- */
-
-static bool
-has_elf_magic(int fd)
-{
-	char	magic[SELFMAG];
-
-	return pread(fd, magic, SELFMAG, 0) == SELFMAG &&
-	    memcmp(magic, ELFMAG, SELFMAG) == 0;
-}
+/* ---- the one file descriptor ------------------------------------------ */
 
 static void
-read_loads(struct object *o)
+fd_release(struct mwi_symcache *c)
 {
-	GElf_Phdr	ph;
-	size_t		n;
+	if (c->fd_of != NULL)
+		close(c->fd);
+	c->fd_of = NULL;
+	c->fd = -1;
+}
 
-	if (elf_getphdrnum(o->elf, &n) != 0)
-		return;
-	for (size_t i = 0; i < n && o->nloads < MWI_MAX_LOADS; i++) {
-		struct mwi_load	*l = &o->loads[o->nloads];
+/* A descriptor of o's file (mapped as r), or -1: each call reuses it. */
+static int
+object_fd(struct mwi_symcache *c, const struct object *o,
+    const struct mw_region *r)
+{
+	if (c->fd_of == o)
+		return c->fd;
+	fd_release(c);
+	if ((c->fd = mwi_open_object(c->pid, r)) != -1)
+		c->fd_of = o;
+	return c->fd;
+}
 
-		if (gelf_getphdr(o->elf, (int)i, &ph) == NULL ||
-		    ph.p_type != PT_LOAD)
-			continue;
-		l->vaddr = ph.p_vaddr;
-		l->memsz = ph.p_memsz;
-		l->offset = ph.p_offset;
-		l->filesz = ph.p_filesz;
-		l->flags = ph.p_flags & (PF_R | PF_W | PF_X);
-		o->nloads++;
-	}
+/* ---- reading by hand: bytes at an offset, fields in the file's order -- */
+
+static bool
+read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+	ssize_t	n;
+
+	if (off > (uint64_t)INT64_MAX - len)
+		return false;
+	do
+		n = pread(fd, buf, len, (off_t)off);
+	while (n == -1 && errno == EINTR);
+	return n == (ssize_t)len;
 }
 
 /*
- * A section that occupies addresses of the image. .tbss is left out:
- * it takes no room, and its sh_addr overlaps the sections after it.
+ * An n-byte unsigned field at p (n = 1, 2, 4 or 8), in o's byte order:
+ * copied as it lies, and swapped when that is not this machine's.
  */
-static bool
-is_image_section(const GElf_Shdr *sh)
+static uint64_t
+getn(const struct object *o, const unsigned char *p, size_t n)
 {
-	return (sh->sh_flags & SHF_ALLOC) && sh->sh_size > 0 &&
-	    !(sh->sh_type == SHT_NOBITS && (sh->sh_flags & SHF_TLS));
+	bool		swap = o->msb != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+	uint16_t	v16;
+	uint32_t	v32;
+	uint64_t	v64;
+
+	switch (n) {
+	case 2:
+		memcpy(&v16, p, 2);
+		return swap ? __builtin_bswap16(v16) : v16;
+	case 4:
+		memcpy(&v32, p, 4);
+		return swap ? __builtin_bswap32(v32) : v32;
+	case 8:
+		memcpy(&v64, p, 8);
+		return swap ? __builtin_bswap64(v64) : v64;
+	default:
+		return p[0];
+	}
 }
 
-static int
-sect_cmp(const void *a, const void *b)
-{
-	const struct sect	*x = a, *y = b;
+/* Field f of an Elf32_T or Elf64_T (as o's class says) at p. */
+#define FIELD(o, p, T, f)						\
+	getn((o), (p) + ((o)->elf64 ? offsetof(Elf64_##T, f) :		\
+	    offsetof(Elf32_##T, f)), (o)->elf64 ?			\
+	    sizeof(((Elf64_##T *)0)->f) : sizeof(((Elf32_##T *)0)->f))
+#define SIZEOF(o, T)	((o)->elf64 ? sizeof(Elf64_##T) : sizeof(Elf32_##T))
 
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+/*
+ * Bytes of o's file: from libelf's map of it once stage 2 has run (no
+ * descriptor is needed then, and a process that is gone cannot make a
+ * known object forget its names), else by pread on fd.
+ */
+static bool
+read_obj(const struct object *o, int fd, void *buf, size_t len, uint64_t off)
+{
+	if (o->image == NULL)
+		return read_at(fd, buf, len, off);
+	if (off > o->image_size || len > o->image_size - off)
+		return false;
+	memcpy(buf, o->image + off, len);
+	return true;
+}
+
+/* A 32-bit word (or an 8-byte one, n = 8) at a file offset. */
+static bool
+read_word(const struct object *o, int fd, uint64_t off, size_t n,
+    uint64_t *v)
+{
+	unsigned char	b[8];
+
+	if (!read_obj(o, fd, b, n, off))
+		return false;
+	*v = getn(o, b, n);
+	return true;
+}
+
+/* ---- stage 1: program and section headers, by hand ---------------------- */
+
+/*
+ * The ELF header in head[0..n): an ELF file memwalk can place (an
+ * executable or a shared object, headers of the sizes of its class)?
+ */
+static bool
+ehdr_ok(struct object *o, const unsigned char *head, size_t n)
+{
+	uint64_t	type;
+
+	if (n < EI_NIDENT || memcmp(head, ELFMAG, SELFMAG) != 0 ||
+	    (head[EI_CLASS] != ELFCLASS32 && head[EI_CLASS] != ELFCLASS64) ||
+	    (head[EI_DATA] != ELFDATA2LSB && head[EI_DATA] != ELFDATA2MSB))
+		return false;
+	o->elf64 = head[EI_CLASS] == ELFCLASS64;
+	o->msb = head[EI_DATA] == ELFDATA2MSB;
+	if (n < SIZEOF(o, Ehdr))
+		return false;
+	type = FIELD(o, head, Ehdr, e_type);
+	return (type == ET_EXEC || type == ET_DYN) &&
+	    FIELD(o, head, Ehdr, e_phentsize) == SIZEOF(o, Phdr);
+}
+
+static void
+note_load(struct object *o, const unsigned char *p)
+{
+	struct mwi_load	*l = &o->loads[o->nloads];
+
+	if (FIELD(o, p, Phdr, p_type) != PT_LOAD ||
+	    o->nloads == MWI_MAX_LOADS)
+		return;
+	l->vaddr = FIELD(o, p, Phdr, p_vaddr);
+	l->memsz = FIELD(o, p, Phdr, p_memsz);
+	l->offset = FIELD(o, p, Phdr, p_offset);
+	l->filesz = FIELD(o, p, Phdr, p_filesz);
+	l->flags = (unsigned int)FIELD(o, p, Phdr, p_flags) &
+	    (PF_R | PF_W | PF_X);
+	o->nloads++;
+}
+
+/*
+ * The PT_LOADs, among the first MAX_PHDRS program headers (the linkers
+ * put them first). The headers follow the ELF header at the start of
+ * the file, where head[0..n) has them already; else they are read.
+ */
+#define MAX_PHDRS	64
+
+static void
+read_loads(struct object *o, int fd, const unsigned char *head, size_t n)
+{
+	uint64_t		 phoff = FIELD(o, head, Ehdr, e_phoff);
+	size_t			 phnum = FIELD(o, head, Ehdr, e_phnum);
+	size_t			 esz = SIZEOF(o, Phdr);
+	unsigned char		 buf[MAX_PHDRS * sizeof(Elf64_Phdr)];
+	const unsigned char	*p = buf;
+
+	if (phnum > MAX_PHDRS)
+		phnum = MAX_PHDRS;
+	if (phoff <= n && phnum * esz <= n - phoff)
+		p = head + phoff;
+	else if (!read_at(fd, buf, phnum * esz, phoff))
+		return;
+	for (size_t i = 0; i < phnum; i++)
+		note_load(o, p + i * esz);
+}
+
+static void
+parse_shdr(const struct object *o, const unsigned char *p, size_t index,
+    struct table *t)
+{
+	t->index = index;
+	t->link = FIELD(o, p, Shdr, sh_link);
+	t->offset = FIELD(o, p, Shdr, sh_offset);
+	t->size = FIELD(o, p, Shdr, sh_size);
+	t->entsize = FIELD(o, p, Shdr, sh_entsize);
 }
 
 /* The tables that symbols are found in and by (.gnu.hash has no entsize). */
 static void
-note_symbol_table(struct object *o, const GElf_Shdr *sh, size_t index)
+note_section(struct object *o, const unsigned char *p, size_t index)
 {
-	if (sh->sh_size == 0)
+	struct table	t;
+	uint64_t	type = FIELD(o, p, Shdr, sh_type);
+
+	if (type != SHT_GNU_HASH && type != SHT_HASH && type != SHT_SYMTAB &&
+	    type != SHT_DYNSYM && type != SHT_GNU_versym)
 		return;
-	if (sh->sh_type == SHT_GNU_HASH)
-		o->gnuhash = index;
-	else if (sh->sh_type == SHT_HASH)
-		o->hash = index;
-	else if (sh->sh_entsize == 0)
+	parse_shdr(o, p, index, &t);
+	if (t.size == 0)
 		return;
-	else if (sh->sh_type == SHT_SYMTAB)
+	if (type == SHT_GNU_HASH)
+		o->gnuhash = t;
+	else if (type == SHT_HASH)
+		o->hash = t;
+	else if (t.entsize == 0)
+		return;
+	else if (type == SHT_SYMTAB)
 		o->symtab = index;
-	else if (sh->sh_type == SHT_DYNSYM)
-		o->dynsym = index;
-	else if (sh->sh_type == SHT_GNU_versym)
-		o->versym = index;
+	else if (type == SHT_DYNSYM)
+		o->dynsym = t;
+	else if (type == SHT_GNU_versym)
+		o->versym = t;
 }
 
-static int
-read_sections(struct object *o)
+static bool
+read_shdr(const struct object *o, int fd, uint64_t shoff, size_t index,
+    struct table *t)
 {
-	Elf_Scn		*scn = NULL;
-	GElf_Shdr	 sh;
-	size_t		 nsh, shstr;
+	unsigned char	b[sizeof(Elf64_Shdr)];
 
-	if (elf_getshdrnum(o->elf, &nsh) != 0 ||
-	    elf_getshdrstrndx(o->elf, &shstr) != 0)
-		return 0;	/* no usable section headers: no sections */
-	if ((o->sects = mwi_calloc(nsh + 1, sizeof(*o->sects))) == NULL)
-		return -1;
-	while ((scn = elf_nextscn(o->elf, scn)) != NULL) {
-		struct sect	*s = &o->sects[o->nsects];
+	if (!read_at(fd, b, SIZEOF(o, Shdr), shoff + index * SIZEOF(o, Shdr)))
+		return false;
+	parse_shdr(o, b, index, t);
+	return true;
+}
 
-		if (gelf_getshdr(scn, &sh) == NULL)
-			continue;
-		note_symbol_table(o, &sh, elf_ndxscn(scn));
-		if (!is_image_section(&sh) || o->nsects == nsh)
-			continue;
-		s->addr = sh.sh_addr;
-		s->size = sh.sh_size;
-		s->name = elf_strptr(o->elf, shstr, sh.sh_name);
-		s->index = elf_ndxscn(scn);
-		o->nsects++;
+/*
+ * The section headers, SHDR_CHUNK at a time, and .dynstr's (the link of
+ * .dynsym). With more than 0xff00 sections, e_shnum is 0 and section
+ * 0's sh_size holds the count; past MAX_SECTIONS, we want none of them.
+ */
+#define SHDR_CHUNK	64
+#define MAX_SECTIONS	65536
+
+static void
+read_sections_raw(struct object *o, int fd, const unsigned char *head)
+{
+	uint64_t	shoff = FIELD(o, head, Ehdr, e_shoff);
+	size_t		shnum = FIELD(o, head, Ehdr, e_shnum);
+	size_t		esz = SIZEOF(o, Shdr);
+	unsigned char	buf[SHDR_CHUNK * sizeof(Elf64_Shdr)];
+	struct table	zero;
+
+	if (shoff == 0 || FIELD(o, head, Ehdr, e_shentsize) != esz)
+		return;
+	if (shnum == 0 && read_shdr(o, fd, shoff, 0, &zero))
+		shnum = zero.size < MAX_SECTIONS ? zero.size : 0;
+	for (size_t i = 0; i < shnum; i += SHDR_CHUNK) {
+		size_t	k = shnum - i < SHDR_CHUNK ? shnum - i : SHDR_CHUNK;
+
+		if (!read_at(fd, buf, k * esz, shoff + i * esz))
+			return;
+		for (size_t j = 0; j < k; j++)
+			note_section(o, buf + j * esz, i + j);
 	}
-	qsort(o->sects, o->nsects, sizeof(*o->sects), sect_cmp);
-	return 0;
+	if (o->dynsym.index != 0 && o->dynsym.link < shnum &&
+	    !read_shdr(o, fd, shoff, o->dynsym.link, &o->dynstr))
+		memset(&o->dynstr, 0, sizeof(o->dynstr));
+}
+
+static ssize_t
+read_head(int fd, unsigned char *buf, size_t len)
+{
+	ssize_t	n;
+
+	do
+		n = pread(fd, buf, len, 0);
+	while (n == -1 && errno == EINTR);
+	return n;
 }
 
 static void
 object_unload(struct object *o)
 {
+	uint64_t	inode = o->inode;
+	unsigned int	dev_major = o->dev_major, dev_minor = o->dev_minor;
+
 	free(o->sects);
 	free(o->syms);
 	free(o->dyn);
@@ -329,41 +508,10 @@ object_unload(struct object *o)
 	if (o->elf != NULL)
 		elf_end(o->elf);
 	free(o->path);
-	o->sects = NULL;
-	o->syms = o->dyn = NULL;
-	o->tabname = NULL;
-	o->elf = NULL;
-	o->path = NULL;
-	o->nsects = o->nsyms = o->ndyn = o->ntabname = 0;
-	o->nloads = 0;
-	o->symtab = o->dynsym = o->versym = o->gnuhash = o->hash = 0;
-	memset(&o->dh, 0, sizeof(o->dh));
-	o->have_dyn = o->have_syms = o->have_tabname = false;
-}
-
-/* Open the ELF and check it is one memwalk can place: 1 yes, 0 no. */
-static int
-open_elf(struct object *o, pid_t pid, const struct mw_region *r)
-{
-	GElf_Ehdr	eh;
-	int		fd;
-
-	if (!libelf_usable || (fd = mwi_open_object(pid, r)) == -1)
-		return 0;
-	if (has_elf_magic(fd))
-		o->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	/* Whatever libelf needs is in memory from here on. */
-	if (o->elf != NULL && elf_cntl(o->elf, ELF_C_FDREAD) != 0) {
-		elf_end(o->elf);
-		o->elf = NULL;
-	}
-	close(fd);
-	if (o->elf == NULL || elf_kind(o->elf) != ELF_K_ELF ||
-	    gelf_getehdr(o->elf, &eh) == NULL ||
-	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
-		return 0;
-	read_loads(o);
-	return o->nloads > 0;
+	memset(o, 0, sizeof(*o));
+	o->inode = inode;
+	o->dev_major = dev_major;
+	o->dev_minor = dev_minor;
 }
 
 /*
@@ -371,18 +519,26 @@ open_elf(struct object *o, pid_t pid, const struct mw_region *r)
  * cannot be read is no ELF to us), -1 when memory ran out (o untried).
  */
 static int
-object_load(struct object *o, pid_t pid, const struct mw_region *r)
+object_load(struct mwi_symcache *c, struct object *o,
+    const struct mw_region *r)
 {
 	const char	*name = r->name != NULL ? r->name : "";
+	unsigned char	 head[1024];
+	ssize_t		 n = -1;
+	int		 fd;
 
 	o->pagesize = (uint64_t)sysconf(_SC_PAGESIZE);
-	if (open_elf(o, pid, r) != 1) {
+	if ((fd = object_fd(c, o, r)) != -1)
+		n = read_head(fd, head, sizeof(head));
+	if (n > 0 && ehdr_ok(o, head, (size_t)n))
+		read_loads(o, fd, head, (size_t)n);
+	if (o->nloads == 0) {
 		object_unload(o);
 		o->state = NOT_ELF;
 		return 0;
 	}
-	if ((o->path = mwi_malloc(strlen(name) + 1)) == NULL ||
-	    read_sections(o) == -1) {
+	read_sections_raw(o, fd, head);
+	if ((o->path = mwi_malloc(strlen(name) + 1)) == NULL) {
 		object_unload(o);
 		return -1;
 	}
@@ -405,9 +561,101 @@ object_get(struct mwi_symcache *c, const struct mw_region *r)
 		o = c->v[at];
 	else if ((o = cache_insert(c, at, r)) == NULL)
 		return NULL;
-	if (o->state == UNTRIED && object_load(o, c->pid, r) == -1)
+	if (o->state == UNTRIED && object_load(c, o, r) == -1)
 		return NULL;
 	return o;
+}
+
+/* ---- stage 2: libelf, and the sections ---------------------------------- */
+
+/*
+ * A section that occupies addresses of the image. .tbss is left out:
+ * it takes no room, and its sh_addr overlaps the sections after it.
+ */
+static bool
+is_image_section(const GElf_Shdr *sh)
+{
+	return (sh->sh_flags & SHF_ALLOC) && sh->sh_size > 0 &&
+	    !(sh->sh_type == SHT_NOBITS && (sh->sh_flags & SHF_TLS));
+}
+
+static int
+sect_cmp(const void *a, const void *b)
+{
+	const struct sect	*x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int
+read_sections(struct object *o)
+{
+	Elf_Scn		*scn = NULL;
+	GElf_Shdr	 sh;
+	size_t		 nsh, shstr;
+
+	if (elf_getshdrnum(o->elf, &nsh) != 0 ||
+	    elf_getshdrstrndx(o->elf, &shstr) != 0)
+		return 0;	/* no usable section headers: no sections */
+	if ((o->sects = mwi_calloc(nsh + 1, sizeof(*o->sects))) == NULL)
+		return -1;
+	while ((scn = elf_nextscn(o->elf, scn)) != NULL) {
+		struct sect	*s = &o->sects[o->nsects];
+
+		if (gelf_getshdr(scn, &sh) == NULL || !is_image_section(&sh) ||
+		    o->nsects == nsh)
+			continue;
+		s->addr = sh.sh_addr;
+		s->size = sh.sh_size;
+		s->name = elf_strptr(o->elf, shstr, sh.sh_name);
+		s->index = elf_ndxscn(scn);
+		o->nsects++;
+	}
+	qsort(o->sects, o->nsects, sizeof(*o->sects), sect_cmp);
+	return 0;
+}
+
+static Elf *
+open_libelf(int fd)
+{
+	Elf		*elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	GElf_Ehdr	 eh;
+
+	/* Whatever libelf needs is in memory from here on. */
+	if (elf != NULL && (elf_cntl(elf, ELF_C_FDREAD) != 0 ||
+	    elf_kind(elf) != ELF_K_ELF || gelf_getehdr(elf, &eh) == NULL)) {
+		elf_end(elf);
+		elf = NULL;
+	}
+	return elf;
+}
+
+/*
+ * Stage 2, for an ELF object mapped as r: 0 with o->elf set (or o made
+ * NOT_ELF: libelf cannot read what its headers promised), -1 ENOMEM.
+ */
+static int
+load_elf(struct mwi_symcache *c, struct object *o, const struct mw_region *r)
+{
+	int	fd;
+
+	if (o->elf != NULL)
+		return 0;
+	if ((fd = object_fd(c, o, r)) != -1)
+		o->elf = open_libelf(fd);
+	if (o->elf == NULL) {
+		o->state = NOT_ELF;
+		return 0;
+	}
+	if (read_sections(o) == -1) {
+		elf_end(o->elf);
+		o->elf = NULL;
+		return -1;
+	}
+	o->image = elf_rawfile(o->elf, &o->image_size);
+	return 0;
 }
 
 /* ---- symbol tables ------------------------------------------------- */
@@ -444,14 +692,13 @@ hidden_version(Elf_Data *versym, size_t i)
 }
 
 /*
- * What ld.so binds a plain name to: a wanted symbol that is not local
- * (global, weak or GNU unique) and not a hidden version.
+ * What ld.so can bind a plain name to: a wanted symbol that is not
+ * local (global, weak or GNU unique), unless a hidden version.
  */
 static bool
-exported(const GElf_Sym *s, const char *name, Elf_Data *versym, size_t i)
+exportable(const GElf_Sym *s, const char *name)
 {
-	return wanted(s, name) && GELF_ST_BIND(s->st_info) != STB_LOCAL &&
-	    !hidden_version(versym, i);
+	return wanted(s, name) && GELF_ST_BIND(s->st_info) != STB_LOCAL;
 }
 
 static void
@@ -493,8 +740,8 @@ read_table(struct object *o, size_t index, bool by_name, struct sym **out,
 	*n = 0;
 	data = section_data(o->elf, index, &sh);
 	count = data != NULL ? sh.sh_size / sh.sh_entsize : 0;
-	if (by_name && o->versym != 0)
-		versym = section_data(o->elf, o->versym, &vsh);
+	if (by_name && o->versym.index != 0)
+		versym = section_data(o->elf, o->versym.index, &vsh);
 	if ((*out = mwi_calloc(count + 1, sizeof(**out))) == NULL)
 		return -1;
 	for (size_t i = 1; i < count; i++) {
@@ -503,8 +750,8 @@ read_table(struct object *o, size_t index, bool by_name, struct sym **out,
 		if (gelf_getsym(data, (int)i, &gs) == NULL)
 			continue;
 		name = elf_strptr(o->elf, sh.sh_link, gs.st_name);
-		if (by_name ? !exported(&gs, name, versym, i) :
-		    !wanted(&gs, name))
+		if (by_name ? !exportable(&gs, name) ||
+		    hidden_version(versym, i) : !wanted(&gs, name))
 			continue;
 		sym_from(&(*out)[(*n)++], &gs, name);
 	}
@@ -598,7 +845,7 @@ index_sections(struct object *o)
 static int
 load_syms(struct object *o)
 {
-	size_t	table = o->symtab != 0 ? o->symtab : o->dynsym;
+	size_t	table = o->symtab != 0 ? o->symtab : o->dynsym.index;
 
 	if (o->have_syms)
 		return 0;
@@ -643,7 +890,7 @@ load_dyn(struct object *o)
 {
 	if (o->have_dyn)
 		return 0;
-	if (read_table(o, o->dynsym, true, &o->dyn, &o->ndyn) == -1)
+	if (read_table(o, o->dynsym.index, true, &o->dyn, &o->ndyn) == -1)
 		return -1;
 	qsort(o->dyn, o->ndyn, sizeof(*o->dyn), by_name);
 	o->have_dyn = true;
@@ -707,7 +954,7 @@ lookup_tab(const struct object *o, const char *name)
 
 /* ---- .dynsym by name, through its hash table -------------------------- */
 
-/* The hash functions of the two tables (gABI; DT_GNU_HASH's is djb2). */
+/* The hash functions of the two tables (DT_GNU_HASH's is djb2). */
 static uint32_t
 gnu_hash(const char *name)
 {
@@ -732,22 +979,19 @@ sysv_hash(const char *name)
 	return h;
 }
 
-/*
- * The words of a hash section, when they can be read in place: its
- * table must link to .dynsym, and be aligned for its widest word (the
- * file is mapped, so d_buf is where the section lies in it).
- */
-static const uint32_t *
-hash_words(struct object *o, size_t index, size_t align, size_t *nwords,
-    GElf_Shdr *sh)
+/* A hash section of .dynsym's, and its first n words read into w. */
+static bool
+hash_head(const struct object *o, int fd, const struct table *t,
+    uint32_t *w, size_t n)
 {
-	Elf_Data	*d = section_data(o->elf, index, sh);
+	unsigned char	b[16];
 
-	if (d == NULL || d->d_buf == NULL || sh->sh_link != o->dynsym ||
-	    (uintptr_t)d->d_buf % align != 0)
-		return NULL;
-	*nwords = d->d_size / 4;
-	return d->d_buf;
+	if (t->index == 0 || t->link != o->dynsym.index || t->size < 4 * n ||
+	    !read_obj(o, fd, b, 4 * n, t->offset))
+		return false;
+	for (size_t k = 0; k < n; k++)
+		w[k] = (uint32_t)getn(o, b + 4 * k, 4);
+	return true;
 }
 
 /*
@@ -756,104 +1000,144 @@ hash_words(struct object *o, size_t index, size_t align, size_t *nwords,
  * could read, nor is a shift that moves every bit of the hash out.
  */
 static bool
-gnu_hash_open(struct object *o, struct dynhash *h)
+gnu_hash_open(struct object *o, int fd, struct dynhash *h)
 {
-	unsigned int	 wbits = gelf_getclass(o->elf) == ELFCLASS64 ? 64 : 32;
-	const uint32_t	*w;
-	GElf_Shdr	 sh;
-	size_t		 n, head;
+	const struct table	*t = &o->gnuhash;
+	uint32_t		 w[4];
+	uint64_t		 head;
 
-	if ((w = hash_words(o, o->gnuhash, wbits / 8, &n, &sh)) == NULL ||
-	    n < 4)
+	if (!hash_head(o, fd, t, w, 4))
 		return false;
 	h->nbuckets = w[0];
 	h->symoffset = w[1];
 	h->bloom_size = w[2];
 	h->bloom_shift = w[3];
-	h->bloom_bits = wbits;
+	h->wbytes = o->elf64 ? 8 : 4;
 	if (h->nbuckets == 0 || h->bloom_size == 0 ||
 	    (h->bloom_size & (h->bloom_size - 1)) != 0 || h->bloom_shift >= 32)
 		return false;
-	head = 4 + (size_t)h->bloom_size * (wbits / 32);
-	if (head > n || n - head < h->nbuckets)
+	head = 16 + (uint64_t)h->bloom_size * h->wbytes +
+	    (uint64_t)h->nbuckets * 4;
+	if (head > t->size || (t->size - head) / 4 > UINT32_MAX)
 		return false;
-	h->bloom = w + 4;
-	h->buckets = w + head;
-	h->chain = h->buckets + h->nbuckets;
-	h->nchain = (uint32_t)(n - head - h->nbuckets);
+	h->bloom = t->offset + 16;
+	h->buckets = h->bloom + (uint64_t)h->bloom_size * h->wbytes;
+	h->chain = t->offset + head;
+	h->nchain = (uint32_t)((t->size - head) / 4);
 	h->kind = HASH_GNU;
 	return true;
 }
 
-/* .hash, checked whole: 32-bit words only (not s390x's or Alpha's). */
+/* .hash, checked whole: 32-bit words only. */
 static bool
-sysv_hash_open(struct object *o, struct dynhash *h)
+sysv_hash_open(struct object *o, int fd, struct dynhash *h)
 {
-	const uint32_t	*w;
-	GElf_Shdr	 sh;
-	size_t		 n;
+	const struct table	*t = &o->hash;
+	uint32_t		 w[2];
 
-	if ((w = hash_words(o, o->hash, 4, &n, &sh)) == NULL ||
-	    sh.sh_entsize != 4 || n < 2)
+	if (t->entsize != 4 || !hash_head(o, fd, t, w, 2))
 		return false;
 	h->nbuckets = w[0];
 	h->nchain = w[1];
-	if (h->nbuckets == 0 || n - 2 < h->nbuckets ||
-	    n - 2 - h->nbuckets < h->nchain)
+	if (h->nbuckets == 0 ||
+	    8 + ((uint64_t)h->nbuckets + h->nchain) * 4 > t->size)
 		return false;
-	h->buckets = w + 2;
-	h->chain = h->buckets + h->nbuckets;
+	h->buckets = t->offset + 8;
+	h->chain = h->buckets + (uint64_t)h->nbuckets * 4;
 	h->kind = HASH_SYSV;
 	return true;
 }
 
 /*
  * Find the hash table of .dynsym, once: .gnu.hash when usable (ld.so
- * prefers it too), else .hash, else none. It reads section headers and
- * maps data; libelf allocates what it needs without our fault hooks,
- * and whatever fails leaves HASH_NONE, which dyn[] then stands in for.
+ * prefers it too), else .hash, else none (HASH_NONE: dyn[] serves).
+ * Symbols must be read whole and their names found in .dynstr.
  */
 static void
-dynhash_open(struct object *o)
+dynhash_open(struct object *o, int fd)
 {
 	struct dynhash	*h = &o->dh;
-	GElf_Shdr	 sh, vsh;
+	uint64_t	 esz = SIZEOF(o, Sym);
 
 	memset(h, 0, sizeof(*h));
 	h->kind = HASH_NONE;
-	if ((h->syms = section_data(o->elf, o->dynsym, &sh)) == NULL)
+	if (o->dynsym.entsize < esz || o->dynstr.index == 0)
 		return;
-	h->nsyms = sh.sh_size / sh.sh_entsize;
-	h->strtab = sh.sh_link;
-	if (o->versym != 0)
-		h->versym = section_data(o->elf, o->versym, &vsh);
-	if (o->gnuhash != 0 && gnu_hash_open(o, h))
-		return;
-	if (o->hash != 0 && sysv_hash_open(o, h))
-		return;
-	h->kind = HASH_NONE;
+	h->nsyms = o->dynsym.size / o->dynsym.entsize;
+	if (!gnu_hash_open(o, fd, h) && !sysv_hash_open(o, fd, h)) {
+		memset(h, 0, sizeof(*h));
+		h->kind = HASH_NONE;
+	}
 }
+
+/* Is the string at st_name in .dynstr name? Read in pieces, by pread. */
+static bool
+name_is(const struct object *o, int fd, uint64_t st_name, const char *name)
+{
+	size_t	len = strlen(name) + 1;	/* with its NUL */
+	char	buf[256];
+
+	if (st_name >= o->dynstr.size || o->dynstr.size - st_name < len)
+		return false;
+	for (size_t k = 0; k < len; k += sizeof(buf)) {
+		size_t	n = len - k < sizeof(buf) ? len - k : sizeof(buf);
+
+		if (!read_obj(o, fd, buf, n, o->dynstr.offset + st_name + k) ||
+		    memcmp(buf, name + k, n) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A hidden version (memcpy@GLIBC_2.2.5 beside memcpy@@GLIBC_2.14) is
+ * not what a plain name means to the dynamic linker: skip it by name.
+ */
+static bool
+raw_hidden(const struct object *o, int fd, uint64_t i)
+{
+	uint64_t	vs;
+
+	return o->versym.index != 0 && i < o->versym.size / 2 &&
+	    read_word(o, fd, o->versym.offset + 2 * i, 2, &vs) &&
+	    (vs & 0x8000) != 0;
+}
+
+/* A symbol found by hand: what stage 2 needs to name it. */
+struct hit {
+	struct sym	 s;		/* s.name: the caller's name, for now */
+	uint64_t	 st_name;
+};
 
 /*
  * Symbol i of .dynsym, when it is an export named name: then into *best
  * if it is the first such or beats it (as dyn[]'s order would rank it).
  */
 static void
-consider(const struct object *o, size_t i, const char *name,
-    struct sym *best, bool *found)
+consider(const struct object *o, int fd, uint64_t i, const char *name,
+    struct hit *best, bool *found)
 {
-	const struct dynhash	*h = &o->dh;
-	GElf_Sym		 gs;
-	const char		*n;
-	struct sym		 s;
+	unsigned char	b[sizeof(Elf64_Sym)];
+	GElf_Sym	gs;
+	struct sym	s;
 
-	if (i >= h->nsyms || gelf_getsym(h->syms, (int)i, &gs) == NULL ||
-	    (n = elf_strptr(o->elf, h->strtab, gs.st_name)) == NULL ||
-	    strcmp(n, name) != 0 || !exported(&gs, n, h->versym, i))
+	if (i >= o->dh.nsyms || !read_obj(o, fd, b, SIZEOF(o, Sym),
+	    o->dynsym.offset + i * o->dynsym.entsize))
 		return;
-	sym_from(&s, &gs, n);
-	if (!*found || name_cmp(&s, best) < 0)
-		*best = s;
+	memset(&gs, 0, sizeof(gs));
+	gs.st_name = (Elf64_Word)FIELD(o, b, Sym, st_name);
+	gs.st_info = (unsigned char)FIELD(o, b, Sym, st_info);
+	gs.st_shndx = (Elf64_Section)FIELD(o, b, Sym, st_shndx);
+	gs.st_value = FIELD(o, b, Sym, st_value);
+	gs.st_size = FIELD(o, b, Sym, st_size);
+	if (!exportable(&gs, name) || !name_is(o, fd, gs.st_name, name) ||
+	    raw_hidden(o, fd, i))
+		return;
+	sym_from(&s, &gs, name);
+	if (!*found || name_cmp(&s, &best->s) < 0) {
+		best->s = s;
+		best->st_name = gs.st_name;
+	}
 	*found = true;
 }
 
@@ -861,66 +1145,115 @@ consider(const struct object *o, size_t i, const char *name,
  * DT_GNU_HASH: the bloom filter first (two bits of the hash must be set
  * in one word, or no symbol has this hash), then the bucket's run of
  * chain[], whose words hold the hashes of its symbols, the low bit
- * marking the run's last.
+ * marking the run's last. The run is read CHAIN_PIECE words at a time.
  */
+#define CHAIN_PIECE	16
+
 static bool
-gnu_lookup(const struct object *o, const char *name, struct sym *out)
+gnu_lookup(const struct object *o, int fd, const char *name, struct hit *out)
 {
 	const struct dynhash	*h = &o->dh;
-	uint32_t		 hv = gnu_hash(name), b = h->bloom_bits;
-	size_t			 k = (hv / b) & (h->bloom_size - 1);
-	uint64_t		 word, mask;
+	uint32_t		 hv = gnu_hash(name), b = h->wbytes * 8;
+	uint64_t		 word, mask, i;
+	unsigned char		 piece[4 * CHAIN_PIECE];
 	bool			 found = false;
 
-	word = b == 64 ? ((const uint64_t *)h->bloom)[k] :
-	    ((const uint32_t *)h->bloom)[k];
 	mask = UINT64_C(1) << (hv % b) |
 	    UINT64_C(1) << ((hv >> h->bloom_shift) % b);
-	if ((word & mask) != mask)
+	if (!read_word(o, fd, h->bloom + (uint64_t)((hv / b) &
+	    (h->bloom_size - 1)) * h->wbytes, h->wbytes, &word) ||
+	    (word & mask) != mask ||
+	    !read_word(o, fd, h->buckets + (uint64_t)(hv % h->nbuckets) * 4,
+	    4, &i))
 		return false;
-	for (size_t i = h->buckets[hv % h->nbuckets];
-	    i >= h->symoffset && i - h->symoffset < h->nchain; i++) {
-		uint32_t	c = h->chain[i - h->symoffset];
+	/* Bucket 0 is empty: symbol 0 is never hashed. */
+	while (i != 0 && i >= h->symoffset && i - h->symoffset < h->nchain) {
+		uint64_t	k = i - h->symoffset;
+		size_t		n = h->nchain - k < CHAIN_PIECE ?
+				    (size_t)(h->nchain - k) : CHAIN_PIECE;
 
-		if ((c | 1) == (hv | 1))
-			consider(o, i, name, out, &found);
-		if (c & 1)
+		if (!read_obj(o, fd, piece, 4 * n, h->chain + 4 * k))
 			break;
+		for (size_t j = 0; j < n; j++, i++) {
+			uint32_t	c = (uint32_t)getn(o, piece + 4 * j, 4);
+
+			if ((c | 1) == (hv | 1))
+				consider(o, fd, i, name, out, &found);
+			if (c & 1)
+				return found;
+		}
 	}
 	return found;
 }
 
 /* DT_HASH: the bucket's chain, at most nchain links (a loop is no end). */
 static bool
-sysv_lookup(const struct object *o, const char *name, struct sym *out)
+sysv_lookup(const struct object *o, int fd, const char *name,
+    struct hit *out)
 {
 	const struct dynhash	*h = &o->dh;
-	uint32_t		 i = h->buckets[sysv_hash(name) % h->nbuckets];
+	uint64_t		 i;
 	bool			 found = false;
 
-	for (uint32_t n = 0; i != STN_UNDEF && i < h->nchain &&
-	    n < h->nchain; i = h->chain[i], n++)
-		consider(o, i, name, out, &found);
+	if (!read_word(o, fd, h->buckets + (uint64_t)(sysv_hash(name) %
+	    h->nbuckets) * 4, 4, &i))
+		return false;
+	for (uint32_t n = 0; i != STN_UNDEF && i < h->nchain && n < h->nchain;
+	    n++) {
+		consider(o, fd, i, name, out, &found);
+		if (!read_word(o, fd, h->chain + 4 * i, 4, &i))
+			break;
+	}
 	return found;
 }
 
-/* Does o export name? 1 yes (*sym set), 0 no, -1 ENOMEM (dyn[] only). */
+/*
+ * The export found by hand, named from libelf's .dynstr so that its
+ * name lives as long as the cache: 1, 0 (libelf cannot read the file
+ * after all), -1 ENOMEM.
+ */
 static int
-find_export(struct object *o, const char *name, struct sym *sym)
+name_hit(struct mwi_symcache *c, struct object *o, const struct mw_region *r,
+    struct hit *hit, struct sym *sym)
+{
+	if (load_elf(c, o, r) == -1)
+		return -1;
+	if (o->elf == NULL || (hit->s.name = elf_strptr(o->elf,
+	    o->dynstr.index, hit->st_name)) == NULL)
+		return 0;
+	*sym = hit->s;
+	return 1;
+}
+
+/*
+ * Does o (mapped as r) export name? 1 yes (*sym set), 0 no, -1 ENOMEM.
+ * Through the hash table by hand, else dyn[] from libelf.
+ */
+static int
+find_export(struct mwi_symcache *c, struct object *o,
+    const struct mw_region *r, const char *name, struct sym *sym)
 {
 	const struct sym	*s;
+	struct hit		 hit;
+	bool			 found;
+	int			 fd;
 
-	if (o->dynsym == 0)
+	if (o->dynsym.index == 0)
+		return 0;
+	/* Once libelf maps the file, its map serves: no descriptor. */
+	fd = o->image != NULL ? -1 : object_fd(c, o, r);
+	if (fd == -1 && o->image == NULL)
 		return 0;
 	if (o->dh.kind == HASH_UNTRIED)
-		dynhash_open(o);
-	if (o->dh.kind == HASH_GNU)
-		return gnu_lookup(o, name, sym);
-	if (o->dh.kind == HASH_SYSV)
-		return sysv_lookup(o, name, sym);
-	if (load_dyn(o) == -1)
+		dynhash_open(o, fd);
+	if (o->dh.kind != HASH_NONE) {
+		found = o->dh.kind == HASH_GNU ? gnu_lookup(o, fd, name, &hit) :
+		    sysv_lookup(o, fd, name, &hit);
+		return found ? name_hit(c, o, r, &hit, sym) : 0;
+	}
+	if (load_elf(c, o, r) == -1 || (o->elf != NULL && load_dyn(o) == -1))
 		return -1;
-	if ((s = lookup_dyn(o, name)) == NULL)
+	if (o->elf == NULL || (s = lookup_dyn(o, name)) == NULL)
 		return 0;
 	*sym = *s;
 	return 1;
@@ -1116,6 +1449,7 @@ mwi_symcache_new(pid_t pid)
 	if ((c = mwi_calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->pid = pid;
+	c->fd = -1;
 	return c;
 }
 
@@ -1124,6 +1458,7 @@ mwi_symcache_free(struct mwi_symcache *c)
 {
 	if (c == NULL)
 		return;
+	fd_release(c);
 	for (size_t i = 0; i < c->n; i++) {
 		object_unload(c->v[i]);
 		free(c->v[i]);
@@ -1187,8 +1522,8 @@ in_writable_load(const struct object *o, uint64_t v)
 	return false;
 }
 
-int
-mwi_sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
+static int
+sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
     struct mwi_symbol *out)
 {
 	struct object		*o;
@@ -1209,6 +1544,10 @@ mwi_sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 	v = addr - bias;
 	if (addr >= m->regions[fi].end && !in_writable_load(o, v))
 		return 0;	/* anonymous memory past the .bss */
+	if (load_elf(c, o, &m->regions[fi]) == -1)
+		return -1;
+	if (o->state != ELF)
+		return 0;
 	if (load_syms(o) == -1)
 		return -1;
 	s = sect_at(o, v);
@@ -1216,21 +1555,34 @@ mwi_sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 	return 1;
 }
 
+int
+mwi_sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
+    struct mwi_symbol *out)
+{
+	int	rc = sym_at(c, m, addr, out);
+
+	fd_release(c);
+	return rc;
+}
+
 /*
- * Does o define name? Its exports first, then (with symtab) .symtab.
- * 1 yes (*sym set), 0 no, -1 ENOMEM.
+ * Does o (mapped as r) define name? Its exports first, then (with
+ * symtab) .symtab. 1 yes (*sym set), 0 no, -1 ENOMEM.
  */
 static int
-defines(struct object *o, const char *name, bool symtab, struct sym *sym)
+defines(struct mwi_symcache *c, struct object *o, const struct mw_region *r,
+    const char *name, bool symtab, struct sym *sym)
 {
 	const struct sym	*s;
 	int			 rc;
 
-	if ((rc = find_export(o, name, sym)) != 0 || !symtab)
+	if ((rc = find_export(c, o, r, name, sym)) != 0 || !symtab ||
+	    o->symtab == 0)
 		return rc;
-	if (load_tabname(o) == -1)
+	if (load_elf(c, o, r) == -1 ||
+	    (o->elf != NULL && load_tabname(o) == -1))
 		return -1;
-	if ((s = lookup_tab(o, name)) == NULL)
+	if (o->elf == NULL || (s = lookup_tab(o, name)) == NULL)
 		return 0;
 	*sym = *s;
 	return 1;
@@ -1256,7 +1608,7 @@ find_by_name(struct mwi_symcache *c, const struct mw_maps *m,
 		/* Each image is met once, at its head. */
 		if (o->state != ELF || !is_head(o, r))
 			continue;
-		if ((rc = defines(o, name, symtab, &sym)) != 1) {
+		if ((rc = defines(c, o, r, name, symtab, &sym)) != 1) {
 			if (rc == -1)
 				return -1;
 			continue;
@@ -1274,12 +1626,18 @@ int
 mwi_sym_find(struct mwi_symcache *c, const struct mw_maps *m,
     const char *name, struct mwi_symbol *out)
 {
-	return find_by_name(c, m, name, true, out);
+	int	rc = find_by_name(c, m, name, true, out);
+
+	fd_release(c);
+	return rc;
 }
 
 int
 mwi_sym_find_dynamic(struct mwi_symcache *c, const struct mw_maps *m,
     const char *name, struct mwi_symbol *out)
 {
-	return find_by_name(c, m, name, false, out);
+	int	rc = find_by_name(c, m, name, false, out);
+
+	fd_release(c);
+	return rc;
 }

@@ -741,7 +741,7 @@ static int
 own_symbol(struct mwi_symcache *syms, const struct mw_maps *m,
     const struct mw_python *py, const char *name, struct mwi_symbol *sym)
 {
-	int	rc = mwi_sym_find(syms, m, name, sym);
+	int	rc = mwi_sym_find_dynamic(syms, m, name, sym);
 
 	if (rc == 1 && strcmp(sym->object, py->object) != 0)
 		return 0;
@@ -791,7 +791,7 @@ read_symbols(pid_t pid, struct mwi_symcache *syms, const struct mw_maps *m,
 	struct mwi_symbol	sym;
 	int			rc;
 
-	if ((rc = mwi_sym_find(syms, m, "PyLong_Type", &sym)) != 1)
+	if ((rc = mwi_sym_find_dynamic(syms, m, "PyLong_Type", &sym)) != 1)
 		return rc;
 	py->object = sym.object;
 	py->long_type = sym.value;
