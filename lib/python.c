@@ -326,10 +326,11 @@ scan_region(pid_t pid, const struct mw_region *r, struct scratch *sc,
 }
 
 /*
- * An arena mmapped right above a library's .bss merges with it into one
- * VMA, which the classifier calls bss: such a region becomes arenas when
- * they make up most of it, else it stays bss. Either way its label says
- * the geometry, and lookups go by the label.
+ * An arena mmapped right above a library's .bss, or next to a chunk
+ * glibc malloc got from mmap, merges with it into one VMA, which the
+ * earlier passes call bss or malloc-mmap: such a region becomes arenas
+ * when they make up most of it, else it keeps its kind. Either way its
+ * label says the geometry, and lookups go by the label.
  */
 static void
 commit_region(struct mw_maps *m, struct mw_label *labels, size_t i,
@@ -337,7 +338,7 @@ commit_region(struct mw_maps *m, struct mw_label *labels, size_t i,
 {
 	const struct mw_region	*r = &m->regions[i];
 
-	if (r->kind != MW_KIND_BSS ||
+	if (r->kind == MW_KIND_ANON || r->kind == MW_KIND_PYMALLOC_ARENA ||
 	    s->arenas * s->g->arena_size >= (r->end - r->start) / 2)
 		mwi_maps_set_kind(m, i, MW_KIND_PYMALLOC_ARENA);
 	labels[i].arena = s->first_arena;
@@ -354,14 +355,16 @@ commit_region(struct mw_maps *m, struct mw_label *labels, size_t i,
 
 /*
  * Arenas are unnamed private rw-p mmaps that no other pass claimed
- * (anon), or that merged with the .bss below them; a second read of the
- * same map meets the regions the first one labeled.
+ * (anon), or that merged with the .bss or an mmapped malloc chunk below
+ * them; a second read of the same map meets the regions the first one
+ * labeled.
  */
 static bool
 arena_candidate(const struct mw_region *r)
 {
 	return r->name == NULL && (r->kind == MW_KIND_ANON ||
-	    r->kind == MW_KIND_BSS || r->kind == MW_KIND_PYMALLOC_ARENA) &&
+	    r->kind == MW_KIND_BSS || r->kind == MW_KIND_MALLOC_MMAP ||
+	    r->kind == MW_KIND_PYMALLOC_ARENA) &&
 	    r->perms == (MW_PERM_READ | MW_PERM_WRITE) &&
 	    r->end - r->start >= MIN_POOLS * 4096;
 }
@@ -751,8 +754,8 @@ own_symbol(struct mwi_symcache *syms, const struct mw_maps *m,
 /*
  * The version: Py_Version (3.11+) read from memory, else major.minor
  * from the file name. The name also spares lookups of symbols that its
- * version cannot define: a symbol missing everywhere makes the symbol
- * cache load the names of every mapped object, the slowest step here.
+ * version cannot define: each lookup of a symbol that no object
+ * defines asks every mapped object's hash table.
  */
 static int
 read_version(pid_t pid, struct mwi_symcache *syms, const struct mw_maps *m,
@@ -809,6 +812,17 @@ read_symbols(pid_t pid, struct mwi_symcache *syms, const struct mw_maps *m,
 	return 1;
 }
 
+/*
+ * The symbols say a process is a CPython without reading its memory:
+ * when reading it is refused (EPERM: the ptrace access check of
+ * process_vm_readv), what the symbols told is the answer.
+ */
+static bool
+denied(int err)
+{
+	return err == EPERM || err == EACCES;
+}
+
 int
 mwi_python_read(pid_t pid, struct mw_maps *m, struct mwi_symcache *syms,
     struct mw_label *labels, struct mw_python *py)
@@ -819,11 +833,14 @@ mwi_python_read(pid_t pid, struct mw_maps *m, struct mwi_symcache *syms,
 	py->small_ints_kind = MW_KIND_UNMAPPED;
 	for (size_t c = 0; c < MW_PY_CLASSES; c++)
 		py->classes[c].block_size = 16 * (c + 1);
-	if ((rc = read_symbols(pid, syms, m, py)) != 1)
+	rc = read_symbols(pid, syms, m, py);
+	if (rc == -1 && denied(errno) && py->long_type != 0)
+		return 1;	/* a CPython whose memory may not be read */
+	if (rc != 1)
 		return rc;
 	if (find_arenas(pid, m, labels, py) == -1 ||
 	    find_small_ints(pid, m, py) == -1)
-		return -1;
+		return denied(errno) ? 1 : -1;
 	return 1;
 }
 

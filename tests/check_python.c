@@ -693,6 +693,51 @@ START_TEST(test_synthetic_arenas)
 }
 END_TEST
 
+/*
+ * An arena whose mapping the kernel merged with an mmapped malloc chunk
+ * below it: one region, that the glibc pass sees first. The whole
+ * mw_proc pass order must still find the arena, and call the region
+ * pymalloc-arena since the arena makes up most of it.
+ */
+START_TEST(test_arena_above_chunk)
+{
+	const size_t	 chunk = 160 << 10;
+	struct mw_proc	*p;
+	const struct mw_region *r;
+	struct geom	 g;
+	struct view	 v;
+	uint64_t	*hdr;
+	uint8_t		*a;
+	void		*w;
+	size_t		 l;
+
+	view_open(&v, 0);
+	if (libpython == NULL) {
+		view_close(&v);
+		return;
+	}
+	g = geom_of((unsigned int)(v.py.version >> 24),
+	    (unsigned int)(v.py.version >> 16) & 0xff);
+	view_close(&v);
+	/* The chunk's pages, then the arena's pools, pool-aligned. */
+	a = map_between_guards(chunk + g.arena, g.pool, 0, &w, &l);
+	hdr = (uint64_t *)(void *)a;
+	hdr[0] = 0;
+	hdr[1] = chunk | 2;		/* IS_MMAPPED */
+	build_arena(a + chunk, &g);
+	p = mw_proc_open(0, 0);
+	ck_assert_ptr_nonnull(p);
+	r = mw_maps_find(mw_proc_maps(p), (uintptr_t)a + chunk);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->start, (uintptr_t)a);
+	ck_assert_int_eq(r->kind, MW_KIND_PYMALLOC_ARENA);
+	ck_assert_int_eq(mw_proc_label(p, r)->arena, 7);
+	ck_assert_uint_ge(mw_proc_python(p)->arenas, 1);
+	mw_proc_close(p);
+	munmap(w, l);
+}
+END_TEST
+
 /* In-process small ints of a libpython 3.11+ that never started. */
 START_TEST(test_static_small_ints)
 {
@@ -786,6 +831,7 @@ main(void)
 	tcase_add_test(tc, test_gone);
 	tcase_add_test(tc, test_not_python);
 	tcase_add_test(tc, test_synthetic_arenas);
+	tcase_add_test(tc, test_arena_above_chunk);
 	tcase_add_test(tc, test_static_small_ints);
 	tcase_add_test(tc, test_alloc_faults);
 	suite_add_tcase(s, tc);
