@@ -30,18 +30,6 @@
 
 #define PERMS_RWX	(MW_PERM_READ | MW_PERM_WRITE | MW_PERM_EXEC)
 
-static inline uint64_t
-pagedown(uint64_t v, uint64_t pg)
-{
-	return v & ~(pg - 1);
-}
-
-static inline uint64_t
-pageup(uint64_t v, uint64_t pg)
-{
-	return (v + pg - 1) & ~(pg - 1);
-}
-
 static bool
 has_prefix(const char *s, const char *prefix)
 {
@@ -90,16 +78,16 @@ same_file(const struct mw_region *a, const struct mw_region *b)
 static bool
 load_covers_offset(const struct mwi_load *l, uint64_t off, uint64_t pg)
 {
-	return l->filesz > 0 && pagedown(l->offset, pg) <= off &&
-	    off < pageup(l->offset + l->filesz, pg);
+	return l->filesz > 0 && mwi_pagedown(l->offset, pg) <= off &&
+	    off < mwi_pageup(l->offset + l->filesz, pg);
 }
 
 /* The load bias implied if region r maps segment l. */
 static uint64_t
 implied_bias(const struct mwi_load *l, const struct mw_region *r, uint64_t pg)
 {
-	return r->start - (pagedown(l->vaddr, pg) +
-	    (r->offset - pagedown(l->offset, pg)));
+	return r->start - (mwi_pagedown(l->vaddr, pg) +
+	    (r->offset - mwi_pagedown(l->offset, pg)));
 }
 
 /* Does the object's first segment sit where this bias puts it? */
@@ -109,8 +97,8 @@ bias_checks_out(struct mwi_classifier *c, const struct mwi_elf *e,
 {
 	const struct mwi_load	*first = &e->loads[0];
 	struct mw_region	 head;
-	uint64_t		 at = bias + pagedown(first->vaddr, e->pagesize);
-	uint64_t		 off = pagedown(first->offset, e->pagesize);
+	uint64_t		 at = bias + mwi_pagedown(first->vaddr, e->pagesize);
+	uint64_t		 off = mwi_pagedown(first->offset, e->pagesize);
 
 	if (at == r->start)
 		return r->offset == off;
@@ -147,8 +135,8 @@ in_relro(const struct mwi_elf *e, uint64_t vaddr)
 {
 	uint64_t	pg = e->pagesize;
 
-	return e->relro_memsz > 0 && vaddr >= pagedown(e->relro_vaddr, pg) &&
-	    vaddr < pagedown(e->relro_vaddr + e->relro_memsz, pg);
+	return e->relro_memsz > 0 && vaddr >= mwi_pagedown(e->relro_vaddr, pg) &&
+	    vaddr < mwi_pagedown(e->relro_vaddr + e->relro_memsz, pg);
 }
 
 /* text, rodata or data when r is a loaded segment of an ELF, else file. */
@@ -199,8 +187,8 @@ anon_kind(struct mwi_classifier *c, struct mw_region *r)
 	pg = e->pagesize;
 	for (unsigned int i = 0; i < e->nloads; i++) {
 		l = &e->loads[i];
-		if ((l->flags & PF_W) && v >= pagedown(l->vaddr, pg) &&
-		    v < pageup(l->vaddr + l->memsz, pg)) {
+		if ((l->flags & PF_W) && v >= mwi_pagedown(l->vaddr, pg) &&
+		    v < mwi_pageup(l->vaddr + l->memsz, pg)) {
 			r->flags |= MW_REGION_ELF;
 			return MW_KIND_BSS;
 		}

@@ -64,8 +64,8 @@
  *     so it is found in the maps at hand on each call, by a walk of a few
  *     regions bounded by the image's span:
  *
- *       head: offset = pagedown(PT_LOAD[0].p_offset), no longer than it
- *       bias = head.start - pagedown(PT_LOAD[0].p_vaddr)
+ *       head: offset = mwi_pagedown(PT_LOAD[0].p_offset), no longer than it
+ *       bias = head.start - mwi_pagedown(PT_LOAD[0].p_vaddr)
  *       checked: another mapping of the file sits where its PT_LOAD and
  *       this bias put it (without one, a plain mmap of the file)
  */
@@ -162,18 +162,6 @@ static void
 libelf_init(void)
 {
 	libelf_usable = elf_version(EV_CURRENT) != EV_NONE;
-}
-
-static inline uint64_t
-pagedown(uint64_t v, uint64_t pg)
-{
-	return v & ~(pg - 1);
-}
-
-static inline uint64_t
-pageup(uint64_t v, uint64_t pg)
-{
-	return (v + pg - 1) & ~(pg - 1);
 }
 
 /* ---- the cache's index --------------------------------------------- */
@@ -1335,7 +1323,7 @@ maybe_image(const struct mw_region *r)
 static uint64_t
 head_offset(const struct object *o)
 {
-	return pagedown(o->loads[0].offset, o->pagesize);
+	return mwi_pagedown(o->loads[0].offset, o->pagesize);
 }
 
 /* How far the image reaches from its first page to its last. */
@@ -1344,8 +1332,8 @@ image_span(const struct object *o)
 {
 	const struct mwi_load	*last = &o->loads[o->nloads - 1];
 
-	return pageup(last->vaddr + last->memsz, o->pagesize) -
-	    pagedown(o->loads[0].vaddr, o->pagesize);
+	return mwi_pageup(last->vaddr + last->memsz, o->pagesize) -
+	    mwi_pagedown(o->loads[0].vaddr, o->pagesize);
 }
 
 /*
@@ -1360,14 +1348,14 @@ bias_fits(const struct object *o, const struct mw_region *r, uint64_t bias)
 
 	if ((r->perms & (MW_PERM_READ | MW_PERM_WRITE | MW_PERM_EXEC)) == 0)
 		return r->offset >= head_offset(o) && r->start - bias ==
-		    pagedown(o->loads[0].vaddr, pg) + (r->offset - head_offset(o));
+		    mwi_pagedown(o->loads[0].vaddr, pg) + (r->offset - head_offset(o));
 	for (unsigned int i = 0; i < o->nloads; i++) {
 		const struct mwi_load	*l = &o->loads[i];
 
-		if (l->filesz > 0 && pagedown(l->offset, pg) <= r->offset &&
-		    r->offset < pageup(l->offset + l->filesz, pg) &&
-		    r->start - bias == pagedown(l->vaddr, pg) +
-		    (r->offset - pagedown(l->offset, pg)))
+		if (l->filesz > 0 && mwi_pagedown(l->offset, pg) <= r->offset &&
+		    r->offset < mwi_pageup(l->offset + l->filesz, pg) &&
+		    r->start - bias == mwi_pagedown(l->vaddr, pg) +
+		    (r->offset - mwi_pagedown(l->offset, pg)))
 			return true;
 	}
 	return false;
@@ -1387,7 +1375,7 @@ is_head(const struct object *o, const struct mw_region *r)
 
 	return same_file(o, r) && maybe_image(r) &&
 	    r->offset == head_offset(o) && r->end - r->start <=
-	    pageup(l->offset + l->filesz, o->pagesize) - head_offset(o);
+	    mwi_pageup(l->offset + l->filesz, o->pagesize) - head_offset(o);
 }
 
 /* The head of o nearest at or below region i, within the image's span. */
@@ -1424,7 +1412,7 @@ find_bias(const struct object *o, const struct mw_maps *m, size_t i,
 
 	if (!find_head(o, m, i, &h))
 		return false;
-	*bias = v[h].start - pagedown(o->loads[0].vaddr, o->pagesize);
+	*bias = v[h].start - mwi_pagedown(o->loads[0].vaddr, o->pagesize);
 	if (i != h)
 		return bias_fits(o, &v[i], *bias);
 	for (size_t j = h + 1; j < m->nregions && v[j].start - v[h].start < span;

@@ -40,6 +40,19 @@
 
 #include "memwalk.h"
 
+/* Page arithmetic; pg is a power of two. */
+static inline uint64_t
+mwi_pagedown(uint64_t v, uint64_t pg)
+{
+	return v & ~(pg - 1);
+}
+
+static inline uint64_t
+mwi_pageup(uint64_t v, uint64_t pg)
+{
+	return (v + pg - 1) & ~(pg - 1);
+}
+
 /* ---- util.c: allocation with fault injection ---------------------- */
 
 /*
