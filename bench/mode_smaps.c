@@ -217,14 +217,16 @@ print_goals(const struct cmd *cmds, const struct stats *st, long rounds,
 }
 
 int
-mode_smaps(const struct opts *o)
+mode_smaps(const struct opts *all)
 {
+	struct opts	 own = *all, *o = &own;
 	struct cmd	 cmds[NCMD];
 	struct stats	 st[NCMD];
 	struct size	 zs[NSIZE];
 	long		 rounds = o->rounds < 0 ? 30 : o->rounds, pg;
 	uint64_t	 base;
 
+	own.baseline = NULL;		/* -b has no command here */
 	zs[0].n = o->n_small;
 	zs[1].n = o->n;
 	for (int s = 0; s < NSIZE; s++) {
