@@ -265,23 +265,33 @@ struct widths {
 	bool	figures;	/* -x: the smaps columns after the size */
 };
 
+/* The longest kind name: the kind column is as wide, whatever is present. */
+static size_t
+kind_width(void)
+{
+	size_t	w = 4;
+
+	for (int k = 0; k < MW_KIND_COUNT; k++)
+		if (strlen(mw_kind_name((enum mw_kind)k)) > w)
+			w = strlen(mw_kind_name((enum mw_kind)k));
+	return w;
+}
+
 /*
  * The columns' widths, without a pass over the regions: the widest
  * address is the last region's end, a humanized size is at most four
- * characters, and the totals say which kinds are present.
+ * characters. The kind column is always as wide as the longest kind
+ * name, so that the rows formatted while the map is read (early_row)
+ * stay right whichever kinds the deeper passes find.
  */
 static void
-measure(const struct mw_region *v, size_t n,
-    const struct mw_kind_totals *t, struct widths *w)
+measure(const struct mw_region *v, size_t n, struct widths *w)
 {
 	w->addr = n > 0 && hex_digits(v[n - 1].end - 1) > 8 ?
 	    hex_digits(v[n - 1].end - 1) : 8;
 	w->size = 4;
-	w->kind = 4;
+	w->kind = kind_width();
 	fill_kind_cells();
-	for (int k = 0; k < MW_KIND_COUNT; k++)
-		if (t->count[k] > 0 && strlen(mw_kind_name(k)) > w->kind)
-			w->kind = strlen(mw_kind_name(k));
 }
 
 /* The most bytes the row of a region with an nlen-byte name takes. */
@@ -438,9 +448,7 @@ early_rows_init(struct early_rows *e)
 	memset(e, 0, sizeof(*e));
 	e->w.addr = 16;
 	e->w.size = 4;
-	for (int k = 0; k < MW_KIND_COUNT; k++)
-		if (strlen(mw_kind_name(k)) > e->w.kind)
-			e->w.kind = strlen(mw_kind_name(k));
+	e->w.kind = kind_width();
 	fill_kind_cells();
 }
 
@@ -602,14 +610,12 @@ print_table(pid_t pid, const struct mw_proc *p, const struct early_rows *e,
     const struct options *o)
 {
 	const struct mw_maps	*m = mw_proc_maps(p);
-	struct mw_kind_totals	 t;
 	struct widths		 w;
 	const struct mw_region	*v;
 	size_t			 n;
 
 	v = mw_maps_regions(m, &n);
-	mw_maps_totals(m, &t);
-	measure(v, n, &t, &w);
+	measure(v, n, &w);
 	w.figures = o->extended;
 	print_title(pid);
 	if (!o->totals) {
