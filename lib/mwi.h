@@ -246,8 +246,9 @@ int	 mwi_sym_find_dynamic(struct mwi_symcache *c, const struct mw_maps *m,
 /* ---- threads.c: tasks, stack pointers, stack regions ---------------- */
 
 struct mwi_threads {
-	size_t		 n;
-	struct mw_thread *v;		/* sorted by tid; the main thread first */
+	size_t		 n;		/* live threads: v[0 .. n) */
+	size_t		 ncached;	/* glibc's cached stacks: v[n .. n+ncached) */
+	struct mw_thread *v;		/* the main thread first, then by tid */
 };
 
 int	 mwi_threads_read(pid_t pid, const struct mw_maps *m,

@@ -35,10 +35,9 @@
  *
  * Result (struct mwi_threads):
  *
- *   v[0 .. n)        the threads, the main one first, then by tid
- *   v[n .. n+k)      glibc's cached stacks: tid 0, only stack_start,
- *                    stack_end, stack_size and tcb set
- *   v[n+k]           all zero (stack_end == 0): the end of the cache
+ *   v[0 .. n)          the threads, the main one first, then by tid
+ *   v[n .. n+ncached)  glibc's cached stacks: tid 0, only stack_start,
+ *                      stack_end, stack_size and tcb set
  *
  * Invariants: used <= stack_end - stack_start when the SP is in its
  * stack, and 0 otherwise; headroom + used == stack_size whenever used <=
@@ -688,7 +687,7 @@ cmp_threads(const void *a, const void *b, void *arg)
 	return ta < tb ? -1 : 1;
 }
 
-/* Sorted threads, then the cache, then the all-zero end, in t. */
+/* Sorted threads, then the cache, in t. */
 static int
 finish(struct reader *r, struct mwi_threads *t)
 {
@@ -701,8 +700,8 @@ finish(struct reader *r, struct mwi_threads *t)
 	r->v = NULL;
 	if (r->ncache > 0)
 		memcpy(v + r->n, r->cache, r->ncache * sizeof(*v));
-	memset(v + r->n + r->ncache, 0, sizeof(*v));
 	t->n = r->n;
+	t->ncached = r->ncache;
 	t->v = v;
 	return 0;
 }
@@ -722,7 +721,7 @@ mwi_threads_read(pid_t pid, const struct mw_maps *m, unsigned int flags,
 	struct reader	r;
 	int		rc = -1, saved;
 
-	t->n = 0;
+	t->n = t->ncached = 0;
 	t->v = NULL;
 	if (pid < 0) {
 		errno = EINVAL;
@@ -827,8 +826,8 @@ mwi_threads_label(const struct mwi_threads *t, struct mw_maps *m,
 		return;
 	for (size_t i = 0; i < t->n; i++)
 		label_thread(&t->v[i], m, labels);
-	for (const struct mw_thread *c = t->v + t->n; c->stack_end != 0; c++)
-		label_cached(c, m, labels);
+	for (size_t i = 0; i < t->ncached; i++)
+		label_cached(&t->v[t->n + i], m, labels);
 }
 
 void
@@ -836,5 +835,5 @@ mwi_threads_free(struct mwi_threads *t)
 {
 	free(t->v);
 	t->v = NULL;
-	t->n = 0;
+	t->n = t->ncached = 0;
 }
