@@ -7,6 +7,7 @@
  *   describe.c  a region's label, an address's object: words and JSON
  *   cmd_maps.c  the annotated map (table or JSON), smaps figures, threads
  *   cmd_where.c addresses -> regions, sections, symbols, objects
+ *   objects.c   the map summed per ELF object (--objects)
  *   cmd_py.c    a CPython process: version, small ints, pymalloc
  *
  * The CLI knows nothing of memory: libmemwalk answers, the CLI formats.
@@ -30,6 +31,7 @@ struct options {
 	bool	extended;	/* -x: smaps figures */
 	bool	totals;		/* --totals: the totals only */
 	bool	stop;		/* --stop: interrupt running threads */
+	bool	objects;	/* --objects: the map summed per ELF object */
 };
 
 /* target.c */
@@ -71,6 +73,8 @@ void	 json_region(const struct mw_region *r);
 void	 json_region_open(const struct mw_region *r);
 unsigned int proc_flags(const struct options *o);
 int	 cmd_py(const struct options *o, int argc, char **argv);
+int	 show_objects(pid_t pid, const struct mw_maps *m,
+	    const struct options *o);
 int	 cmd_maps(const struct options *o, int argc, char **argv);
 int	 cmd_where(const struct options *o, int argc, char **argv);
 

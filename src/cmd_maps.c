@@ -1,5 +1,5 @@
 /*
- * cmd_maps.c: `memwalk [-x] [--totals] PID`, the annotated map.
+ * cmd_maps.c: `memwalk [-x] [--objects | --totals] PID`, the annotated map.
  *
  * Table: one row per region, columns sized to the content (addresses
  * zero-padded to the widest end, kinds to the longest present), what
@@ -679,8 +679,8 @@ cmd_maps(const struct options *o, int argc, char **argv)
 	if (o->extended && o->totals)
 		return print_rollup(pid, o);
 	early_rows_init(&e);
-	p = mw_proc_open_each(pid, proc_flags(o), o->json || o->totals ? NULL :
-	    early_row, &e);
+	p = mw_proc_open_each(pid, proc_flags(o),
+	    o->json || o->totals || o->objects ? NULL : early_row, &e);
 	if (p == NULL) {
 		rc = target_fail(pid, errno, o->extended ? "smaps" : "maps");
 		early_rows_free(&e);
@@ -692,11 +692,13 @@ cmd_maps(const struct options *o, int argc, char **argv)
 		early_rows_free(&e);
 		return target_fail(pid, ESRCH, "maps");
 	}
-	if (o->json)
+	if (o->objects)
+		rc = show_objects(pid, mw_proc_maps(p), o);
+	else if (o->json)
 		print_json(pid, p, o);
 	else
 		print_table(pid, p, &e, o);
 	mw_proc_close(p);
 	early_rows_free(&e);
-	return 0;
+	return rc;
 }

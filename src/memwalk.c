@@ -1,7 +1,7 @@
 /*
  * memwalk.c: arguments, usage and dispatch.
  *
- *   memwalk [-x] [--json] [--stop] [--totals] PID|NAME
+ *   memwalk [-x] [--json] [--objects | --totals] [--stop] PID|NAME
  *   memwalk where [--json] [--stop] [--no-procmap-query] PID|NAME ADDR... | -
  *   memwalk py [--json] PID|NAME
  *
@@ -22,7 +22,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: memwalk [-hVx] [--json] [--stop] [--totals] pid | name\n"
+	    "usage: memwalk [-hVx] [--json] [--objects | --totals] [--stop] "
+	    "pid | name\n"
 	    "       memwalk where [--json] [--no-procmap-query] [--stop] "
 	    "pid | name addr ... | -\n"
 	    "       memwalk py [--json] pid | name\n");
@@ -32,6 +33,7 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "no-procmap-query", no_argument, NULL, 'T' },
+	{ "objects", no_argument, NULL, 'O' },
 	{ "stop", no_argument, NULL, 'S' },
 	{ "totals", no_argument, NULL, 't' },
 	{ "version", no_argument, NULL, 'V' },
@@ -67,8 +69,14 @@ refuse_options(const struct options *o, const char *cmd, bool text_only,
 		bad = "-x";
 	else if (o->totals && !totals)
 		bad = "--totals";
+	else if (o->objects && !totals)	/* --objects goes where --totals does */
+		bad = "--objects";
 	else if (o->stop && !stop)
 		bad = "--stop";
+	if (bad == NULL && o->objects && o->totals) {
+		warnx("--objects and --totals are two views: one at a time");
+		exit(EXIT_USAGE);
+	}
 	if (bad == NULL)
 		return;
 	if (cmd != NULL)
@@ -115,6 +123,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			o->text_only = true;
+			break;
+		case 'O':
+			o->objects = true;
 			break;
 		case 'S':
 			o->stop = true;

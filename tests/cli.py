@@ -560,6 +560,28 @@ def test_stop_survives_signals_and_kill():
             assert_running(t.pid)
 
 
+def test_objects_summary():
+    """--objects: per ELF object, its kinds summed; they add up to the map."""
+    with Target() as t:
+        doc = json.loads(ok("--json", t.pid))
+        objs = json.loads(ok("--objects", "--json", t.pid))["objects"]
+        fig = json.loads(ok("--objects", "-x", "--json", t.pid))["objects"]
+        table = ok("--objects", t.pid).splitlines()
+    for kind in ("text", "rodata", "data", "bss"):
+        assert sum(o[kind] for o in objs) == doc["totals"].get(kind, 0), kind
+    mine = [o for o in objs if o["path"] == os.path.realpath(TARGET)]
+    assert len(mine) == 1, objs
+    assert mine[0]["bss"] >= 256 * 1024 and mine[0]["text"] > 0
+    first = min(int(r["start"], 16) for r in doc["regions"]
+                if r["path"] == mine[0]["path"])
+    assert int(mine[0]["base"], 16) == first
+    assert any("libc.so" in o["path"] for o in objs)
+    assert all(o["rss"] > 0 for o in fig), fig
+    assert table[1].split() == ["BASE", "TEXT", "RODATA", "DATA", "BSS",
+                                "OBJECT"]
+    assert len(table) == 2 + len(objs)
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items())
              if n.startswith("test_") and callable(f)]
