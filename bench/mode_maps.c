@@ -10,9 +10,13 @@
  *                                           glibc arenas, CPython)
  *   pmap PID                                procps
  *   memwalk where PID ADDR                  the region by PROCMAP_QUERY,
- *                                           then the deep answer (which
- *                                           reads the whole map)
+ *                                           then the deep answer (of the
+ *                                           region alone: lib/where.c)
  *   memwalk where --no-procmap-query PID ADDR   the region from the text
+ *                                           (and the whole map)
+ *   memwalk where PID FUNC                  the first byte of the target's
+ *                                           text: section and symbol, from
+ *                                           the mappings of its image
  *   memwalk -V                              memwalk's start-up, no work
  *   true                                    any process's start-up here
  *
@@ -21,9 +25,10 @@
  *
  * ADDR is inside the target's middle page. Checks before timing: memwalk
  * prints one row per line of /proc/PID/maps, both `where` paths give the
- * same answer and name the middle page, pmap lists every mapping.
- * Goals (verdicts on the per-round figure): memwalk PID within 1.3x of
- * cat, at least 5x faster than pmap; where under 1 ms.
+ * same answer and name the middle page, where FUNC names a section,
+ * pmap lists every mapping. Goals (verdicts on the per-round figure):
+ * memwalk PID within 1.3x of cat, at least 5x faster than pmap; where
+ * under 1 ms (both addresses).
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -34,7 +39,8 @@
 #include "harness.h"
 
 enum {
-	C_CAT, C_MAPS, C_PMAP, C_WHERE, C_WHERE_TEXT, C_VERSION, C_TRUE,
+	C_CAT, C_MAPS, C_PMAP, C_WHERE, C_WHERE_TEXT, C_WHERE_FUNC, C_VERSION,
+	C_TRUE,
 	C_MAPS_BASE, C_WHERE_BASE, NCMD		/* the last two with -b */
 };
 
@@ -46,6 +52,7 @@ static const struct ratio ratios[] = {
 	{ "where --no-procmap-query - memwalk -V", C_WHERE_TEXT, C_VERSION,
 	    true },
 	{ "memwalk -V - true", C_VERSION, C_TRUE, true },
+	{ "where FUNC - memwalk -V", C_WHERE_FUNC, C_VERSION, true },
 	/* with -b only: */
 	{ "memwalk PID / baseline memwalk PID", C_MAPS, C_MAPS_BASE, false },
 	{ "baseline memwalk PID / cat", C_MAPS_BASE, C_CAT, false },
@@ -53,11 +60,11 @@ static const struct ratio ratios[] = {
 	{ "where - baseline where", C_WHERE, C_WHERE_BASE, true },
 	{ "baseline where - memwalk -V", C_WHERE_BASE, C_VERSION, true },
 };
-enum { NRATIO_ALONE = 6, NRATIO = sizeof(ratios) / sizeof(ratios[0]) };
+enum { NRATIO_ALONE = 7, NRATIO = sizeof(ratios) / sizeof(ratios[0]) };
 
 static void
 set_cmds(struct cmd *cmds, const char *memwalk, char *pid, char *addr,
-    char *maps_path)
+    char *func, char *maps_path)
 {
 	char	*mw = (char *)memwalk;
 
@@ -73,6 +80,8 @@ set_cmds(struct cmd *cmds, const char *memwalk, char *pid, char *addr,
 	    "memwalk where --no-procmap-query PID ADDR",
 	    { mw, "where", "--no-procmap-query", pid, addr, NULL }, false,
 	    NULL };
+	cmds[C_WHERE_FUNC] = (struct cmd){ "memwalk where PID FUNC",
+	    { mw, "where", pid, func, NULL }, false, NULL };
 	cmds[C_VERSION] = (struct cmd){ "memwalk -V", { mw, "-V", NULL },
 	    false, NULL };
 	cmds[C_TRUE] = (struct cmd){ "true", { "true", NULL }, true, NULL };
@@ -88,6 +97,26 @@ set_baseline(struct cmd *cmds, const char *baseline, char *pid, char *addr)
 	    { mw, pid, NULL }, false, NULL };
 	cmds[C_WHERE_BASE] = (struct cmd){ "baseline memwalk where PID ADDR",
 	    { mw, "where", pid, addr, NULL }, false, NULL };
+}
+
+/* The start of the first executable mapping of the target itself. */
+static char *
+first_text(const char *maps_path)
+{
+	char	*maps = slurp_path(maps_path, NULL), *line, *end;
+
+	for (line = maps; line != NULL && *line != '\0'; line = end) {
+		if ((end = strchr(line, '\n')) != NULL)
+			*end++ = '\0';
+		if (strstr(line, " r-xp ") != NULL &&
+		    strstr(line, "many_maps") != NULL) {
+			*strchr(line, '-') = '\0';
+			line = xasprintf("0x%s", line);
+			free(maps);
+			return line;
+		}
+	}
+	die("%s: no executable mapping of many_maps", maps_path);
 }
 
 /* memwalk's rows = maps lines, with the maps unchanged around the run. */
@@ -166,6 +195,9 @@ print_goals(const struct cmd *cmds, const struct stats *st, long rounds)
 	    verdict(st[C_WHERE].median < 1));
 	printf("| where under 1 ms, net of start-up (-V) | %.3f ms | "
 	    "%.3f ms | %s |\n", net_r, net_m, verdict(net_r < 1));
+	printf("| where FUNC under 1 ms, whole process (median, p90) | "
+	    "%.3f ms, %.3f ms | | %s |\n", st[C_WHERE_FUNC].median,
+	    st[C_WHERE_FUNC].p90, verdict(st[C_WHERE_FUNC].median < 1));
 	printf("\n(`true`, a process that does nothing, takes %.3f ms median "
 	    "here: the floor of any whole-process time.)\n",
 	    st[C_TRUE].median);
@@ -179,7 +211,7 @@ mode_maps(const struct opts *o)
 	struct target	*t;
 	long		 rounds = o->rounds < 0 ? 30 : o->rounds, pg;
 	uint64_t	 base, mid, addr;
-	char		*pid, *addrstr, *maps_path, range[64], *out;
+	char		*pid, *addrstr, *func, *maps_path, range[64], *out;
 	size_t		 lines;
 	int		 ncmd = o->baseline != NULL ? NCMD : C_TRUE + 1;
 
@@ -189,7 +221,8 @@ mode_maps(const struct opts *o)
 	pid = xasprintf("%ld", (long)t->pid);
 	addrstr = xasprintf("0x%llx", (unsigned long long)addr);
 	maps_path = xasprintf("/proc/%s/maps", pid);
-	set_cmds(cmds, o->memwalk, pid, addrstr, maps_path);
+	func = first_text(maps_path);
+	set_cmds(cmds, o->memwalk, pid, addrstr, func, maps_path);
 	if (o->baseline != NULL)
 		set_baseline(cmds, o->baseline, pid, addrstr);
 
@@ -201,6 +234,10 @@ mode_maps(const struct opts *o)
 		check_rows(&cmds[C_MAPS_BASE], maps_path, o->n, range);
 	range[strlen(range) - 1] = '\0';
 	check_where(&cmds[C_WHERE], &cmds[C_WHERE_TEXT], range);
+	if (strstr(out = capture(&cmds[C_WHERE_FUNC]), "  text  ") == NULL ||
+	    strstr(out, ")  .") == NULL)
+		die("`memwalk where PID FUNC` named no section: \"%s\"", out);
+	free(out);
 	if (o->baseline != NULL) {
 		if (strstr(out = capture(&cmds[C_WHERE_BASE]), range) == NULL)
 			die("the baseline's where answered \"%s\"", out);
@@ -211,8 +248,8 @@ mode_maps(const struct opts *o)
 
 	printf("## maps\n\n");
 	printf("target: pid %s, %zu mappings (%ld pages of alternating "
-	    "protection), ADDR %s (middle page %s)\n", pid, lines, o->n,
-	    addrstr, range);
+	    "protection), ADDR %s (middle page %s), FUNC %s\n", pid, lines,
+	    o->n, addrstr, range, func);
 	printf("checks: memwalk rows = maps lines = %zu; both where paths "
 	    "agree; pmap lists all%s\n", lines, o->baseline != NULL ?
 	    "; the baseline's rows and where too" : "");

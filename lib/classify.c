@@ -165,6 +165,31 @@ file_kind(struct mwi_classifier *c, struct mw_region *r)
 }
 
 /*
+ * The address range [lo, hi) of the loaded image that file region r is
+ * a segment of: its first PT_LOAD's page to the end of its last one's
+ * memory (the .bss included). The loader reserves that whole span, so
+ * no other mapping lies inside it. False when r maps no PT_LOAD.
+ */
+bool
+mwi_image_bounds(struct mwi_classifier *c, const struct mw_region *r,
+    uint64_t *lo, uint64_t *hi)
+{
+	const struct mwi_elf	*e;
+	uint64_t		 bias, top = 0;
+
+	if (r->inode == 0 || (r->perms & MW_PERM_SHARED) ||
+	    (e = mwi_elf_get(&c->elves, c->pid, r)) == NULL ||
+	    e->nloads == 0 || find_load(c, e, r, &bias) == NULL)
+		return false;
+	for (unsigned int i = 0; i < e->nloads; i++)
+		if (e->loads[i].vaddr + e->loads[i].memsz > top)
+			top = e->loads[i].vaddr + e->loads[i].memsz;
+	*lo = bias + mwi_pagedown(e->loads[0].vaddr, e->pagesize);
+	*hi = bias + mwi_pageup(top, e->pagesize);
+	return *lo < *hi;
+}
+
+/*
  * An unnamed rw-p region right after a mapping of an ELF, inside one of
  * its writable PT_LOADs by address, is that object's .bss (p_memsz
  * beyond p_filesz, which the loader maps anonymous).

@@ -61,7 +61,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define HEAP_MAX	(64ULL << 20)	/* 2 * DEFAULT_MMAP_THRESHOLD_MAX */
+#define HEAP_MAX	MWI_HEAP_MAX	/* 2 * DEFAULT_MMAP_THRESHOLD_MAX */
 #define HEAP_INFO_SIZE	48		/* glibc >= 2.35 */
 #define HEAP_INFO_OLD	32		/* glibc < 2.35: no pagesize */
 #define PROBE_SIZE	48		/* what is read at each candidate */
@@ -70,14 +70,8 @@
 #define STATE_NEXT	0x870		/* malloc_state.next, x86-64 >= 2.26 */
 #define STATE_SYSMEM	0x888		/* malloc_state.system_mem */
 #define IS_MMAPPED	0x2u
-/*
- * The smallest region looked at for mmapped chunks: glibc's mmap
- * threshold starts at 128 KiB and only grows (unless a program lowers
- * it with mallopt(M_MMAP_THRESHOLD), whose smaller chunks are then not
- * found). Without a floor a process of 60,000 small anonymous regions
- * would cost 60,000 reads.
- */
-#define MIN_CHUNK_REGION (128ULL << 10)
+/* The smallest region looked at for mmapped chunks: see mwi.h. */
+#define MIN_CHUNK_REGION MWI_DEEP_MIN
 #define SIZE_BITS	0x7u
 
 _Static_assert(HEAP_INFO_SIZE <= PROBE_SIZE, "the probe covers heap_info");

@@ -998,6 +998,47 @@ mw_maps_free(struct mw_maps *m)
 	free(m);
 }
 
+/*
+ * A map put together region by region (query.c's image maps): regions
+ * appended in address order, disjoint, names copied into the map.
+ */
+struct mw_maps *
+mwi_maps_new(pid_t pid)
+{
+	struct mw_maps	*m;
+
+	if ((m = mwi_calloc(1, sizeof(*m))) != NULL)
+		m->pid = pid;
+	return m;
+}
+
+int
+mwi_maps_append(struct mw_maps *m, const struct mw_region *r, size_t *cap)
+{
+	struct mw_region	*v, *slot;
+	size_t			 ncap;
+
+	if (m->nregions > 0 && r->start < m->regions[m->nregions - 1].end) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (m->nregions == *cap) {
+		ncap = *cap + *cap / 2 + 16;
+		if ((v = mwi_reallocarray(m->regions, ncap, sizeof(*v))) == NULL)
+			return -1;
+		m->regions = v;
+		*cap = ncap;
+	}
+	slot = &m->regions[m->nregions];
+	*slot = *r;
+	if (r->name != NULL && (slot->name = keep_name(m, r->name)) == NULL)
+		return -1;
+	m->nregions++;
+	m->totals.bytes[r->kind] += r->end - r->start;
+	m->totals.count[r->kind]++;
+	return 0;
+}
+
 /* Count the totals again, from the regions. */
 void
 mwi_maps_count(struct mw_maps *m)

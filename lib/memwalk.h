@@ -265,6 +265,8 @@ struct mw_proc;
 struct mw_proc	*mw_proc_open(pid_t pid, unsigned int flags);
 struct mw_proc	*mw_proc_open_each(pid_t pid, unsigned int flags,
 		    mw_region_fn fn, void *ctx);
+struct mw_proc	*mw_proc_open_region(struct mw_query *q,
+		    const struct mw_region *region, unsigned int flags);
 const struct mw_maps *mw_proc_maps(const struct mw_proc *p);
 const struct mw_label *mw_proc_label(const struct mw_proc *p,
 		    const struct mw_region *region);

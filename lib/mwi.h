@@ -178,6 +178,9 @@ struct mw_maps {
 void		 mwi_maps_count(struct mw_maps *m);
 void		 mwi_maps_set_kind(struct mw_maps *m, size_t i, enum mw_kind k);
 size_t		 mwi_maps_index(const struct mw_maps *m, uint64_t addr);
+struct mw_maps	*mwi_maps_new(pid_t pid);
+int		 mwi_maps_append(struct mw_maps *m, const struct mw_region *r,
+		    size_t *cap);
 
 struct mw_maps	*mwi_maps_read_fd(int fd, pid_t pid, bool classify,
 		    mw_region_fn fn, void *ctx);
@@ -257,6 +260,27 @@ void	 mwi_threads_label(const struct mwi_threads *t, struct mw_maps *m,
 	    struct mw_label *labels);
 void	 mwi_threads_free(struct mwi_threads *t);
 
+/* ---- query.c, where.c: where without the whole map ------------------ */
+
+/*
+ * The smallest anonymous region a pass reads for an mmapped malloc chunk
+ * (glibc's mmap threshold starts at 128 KiB and only grows, unless a
+ * program lowers it with mallopt(M_MMAP_THRESHOLD), whose smaller
+ * chunks are then not found) or for pymalloc arenas (256 KiB or 1 MiB
+ * mmaps). Without a floor, a process of 60,000 small anonymous regions
+ * would cost 60,000 reads; where.c relies on it to answer for a smaller
+ * region without the whole map.
+ */
+#define MWI_DEEP_MIN	(128ULL << 10)
+#define MWI_HEAP_MAX	(64ULL << 20)	/* glibc's non-main heaps: size, align */
+
+int	 mwi_query_image(struct mw_query *q, const struct mw_region *r,
+	    struct mw_maps **out);
+struct mw_proc *mwi_proc_from_maps(pid_t pid, unsigned int flags,
+	    struct mw_maps *m);
+pid_t	 mwi_query_pid(const struct mw_query *q);
+int	 mwi_task_sp(pid_t pid, pid_t tid, uint64_t *sp);
+
 /* ---- glibc.c: malloc arena heaps and mmapped chunks ------------------ */
 
 struct mwi_glibc {
@@ -297,6 +321,8 @@ struct mwi_classifier {
 };
 
 void	 mwi_classify(struct mwi_classifier *c, struct mw_region *r);
+bool	 mwi_image_bounds(struct mwi_classifier *c, const struct mw_region *r,
+	    uint64_t *lo, uint64_t *hi);
 
 /* A classifier over the regions of a struct mw_maps, in order. */
 struct mwi_array_classifier {

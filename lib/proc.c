@@ -79,35 +79,54 @@ run_passes(struct mw_proc *p)
 	return 0;
 }
 
+/*
+ * A struct mw_proc over maps m, which it owns from now on (freed on
+ * failure too): the whole map (mw_proc_open), or the regions of one
+ * image (where.c), which the passes see as all there is.
+ */
 struct mw_proc *
-mw_proc_open_each(pid_t pid, unsigned int flags, mw_region_fn fn, void *ctx)
+mwi_proc_from_maps(pid_t pid, unsigned int flags, struct mw_maps *m)
 {
 	struct mw_proc	*p;
 	int		 saved;
+
+	if ((p = mwi_calloc(1, sizeof(*p))) == NULL) {
+		saved = errno;
+		mw_maps_free(m);
+		errno = saved;
+		return NULL;
+	}
+	p->pid = pid;
+	p->flags = flags;
+	p->maps = m;
+	if ((p->syms = mwi_symcache_new(pid)) == NULL ||
+	    (p->labels = new_labels(m->nregions)) == NULL ||
+	    run_passes(p) == -1) {
+		saved = errno;
+		mw_proc_close(p);
+		errno = saved;
+		return NULL;
+	}
+	return p;
+}
+
+struct mw_proc *
+mw_proc_open_each(pid_t pid, unsigned int flags, mw_region_fn fn, void *ctx)
+{
+	struct mw_maps	*m;
 
 	if ((flags & ~(MW_PROC_SMAPS | MW_PROC_STOP)) != 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((p = mwi_calloc(1, sizeof(*p))) == NULL)
-		return NULL;
-	p->pid = pid;
-	p->flags = flags;
 	if (flags & MW_PROC_SMAPS)
-		p->maps = mw_smaps_read(pid);
+		m = mw_smaps_read(pid);
 	else
-		p->maps = fn != NULL ? mw_maps_read_each(pid, fn, ctx) :
+		m = fn != NULL ? mw_maps_read_each(pid, fn, ctx) :
 		    mw_maps_read(pid);
-	if (p->maps == NULL || (p->syms = mwi_symcache_new(pid)) == NULL ||
-	    (p->labels = new_labels(p->maps->nregions)) == NULL ||
-	    run_passes(p) == -1)
-		goto fail;
-	return p;
-fail:
-	saved = errno;
-	mw_proc_close(p);
-	errno = saved;
-	return NULL;
+	if (m == NULL)
+		return NULL;
+	return mwi_proc_from_maps(pid, flags, m);
 }
 
 struct mw_proc *

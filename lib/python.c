@@ -357,7 +357,8 @@ commit_region(struct mw_maps *m, struct mw_label *labels, size_t i,
  * Arenas are unnamed private rw-p mmaps that no other pass claimed
  * (anon), or that merged with the .bss or an mmapped malloc chunk below
  * them; a second read of the same map meets the regions the first one
- * labeled.
+ * labeled. An arena is one mmap of ARENA_SIZE (256 KiB at least) that
+ * pymalloc never splits: a smaller region holds none (MWI_DEEP_MIN).
  */
 static bool
 arena_candidate(const struct mw_region *r)
@@ -366,7 +367,7 @@ arena_candidate(const struct mw_region *r)
 	    r->kind == MW_KIND_BSS || r->kind == MW_KIND_MALLOC_MMAP ||
 	    r->kind == MW_KIND_PYMALLOC_ARENA) &&
 	    r->perms == (MW_PERM_READ | MW_PERM_WRITE) &&
-	    r->end - r->start >= MIN_POOLS * 4096;
+	    r->end - r->start >= MWI_DEEP_MIN;
 }
 
 /* Try the geometries allowed on region i; commit the first that fits. */

@@ -6,6 +6,7 @@
  *                at open, as the kernel does for PROCMAP_QUERY)
  *     name[]     the answer's name         (valid until the next call)
  *     scratch[]  names of regions the classifier looks up on the side
+ *     image_name[]  names of the regions of an image (mwi_query_image)
  *     snap       parsed text, for the fallback path and the gate area
  *     cls        ELF cache, kept for the life of the handle
  *
@@ -38,6 +39,7 @@ struct mw_query {
 	struct mwi_classifier	 cls;
 	char			 name[QUERY_NAME_MAX];
 	char			 scratch[QUERY_NAME_MAX];
+	char			 image_name[QUERY_NAME_MAX];	/* image walk */
 };
 
 static int
@@ -84,6 +86,12 @@ mw_query_close(struct mw_query *q)
 	mw_maps_free(q->snap);
 	mwi_elf_cache_free(&q->cls.elves);
 	free(q);
+}
+
+pid_t
+mwi_query_pid(const struct mw_query *q)
+{
+	return q->pid;
 }
 
 int
@@ -202,4 +210,86 @@ mw_query_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
 	if (r != 0)
 		return r == 1 ? 0 : -1;
 	return text_lookup(q, addr, out, false);
+}
+
+/*
+ * ---- The image around a file region (where.c) ---------------------------
+ *
+ * The regions of the loaded ELF image that r is a segment of (or, for
+ * r a .bss tail, the image of the mapping right below it), from the
+ * image's first page to the region holding its last, each classified
+ * as mw_query_addr classifies: what the section, symbol and small-int
+ * answers read, in a few ioctls whatever the size of the map. 1 (*out
+ * set, to free), 0 (r is no part of a loaded image; the text path:
+ * there is no ioctl), -1 (errno).
+ */
+#define IMAGE_MAX_REGIONS	1024	/* more: not an image, read it all */
+
+static int
+image_range(struct mw_query *q, const struct mw_region *r, uint64_t *lo,
+    uint64_t *hi)
+{
+	struct mw_region	f = *r;
+	int			rc;
+
+	if (r->inode == 0) {
+		if (r->kind != MW_KIND_BSS || r->start == 0)
+			return 0;
+		rc = mwi_procmap_query(q->fd, r->start - 1, 0, &f,
+		    q->image_name, sizeof(q->image_name));
+		if (rc != 1)
+			return rc;
+	}
+	rc = mwi_image_bounds(&q->cls, &f, lo, hi) ? 1 : 0;
+	if (q->cls.elves.oom) {
+		q->cls.elves.oom = false;
+		errno = ENOMEM;
+		return -1;
+	}
+	return rc;
+}
+
+int
+mwi_query_image(struct mw_query *q, const struct mw_region *r,
+    struct mw_maps **out)
+{
+	struct mw_maps		*m;
+	struct mw_region	 reg;
+	uint64_t		 lo, hi;
+	size_t			 cap = 0;
+	int			 rc;
+
+	if (q->text_mode)
+		return 0;
+	if ((rc = image_range(q, r, &lo, &hi)) != 1)
+		return rc;
+	if ((m = mwi_maps_new(q->pid)) == NULL)
+		return -1;
+	for (uint64_t addr = lo; addr < hi; addr = reg.end) {
+		rc = mwi_procmap_query(q->fd, addr,
+		    PROCMAP_QUERY_COVERING_OR_NEXT_VMA, &reg, q->image_name,
+		    sizeof(q->image_name));
+		if (rc != 1 || reg.start >= hi)
+			break;
+		if (m->nregions == IMAGE_MAX_REGIONS) {
+			rc = 0;
+			break;
+		}
+		mwi_classify(&q->cls, &reg);
+		if (q->cls.elves.oom) {
+			q->cls.elves.oom = false;
+			errno = ENOMEM;
+			rc = -1;
+		} else if (mwi_maps_append(m, &reg, &cap) == -1)
+			rc = -1;
+		if (rc == -1)
+			break;
+	}
+	if (rc == -1 || m->nregions == IMAGE_MAX_REGIONS ||
+	    mw_maps_find(m, r->start) == NULL) {
+		mw_maps_free(m);
+		return rc == -1 ? -1 : 0;
+	}
+	*out = m;
+	return 1;
 }

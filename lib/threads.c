@@ -182,6 +182,21 @@ read_task(pid_t pid, pid_t tid, struct mw_thread *th)
 	return 0;
 }
 
+/*
+ * One task's SP from its syscall file (where.c): 1 (*sp set), 0 when
+ * unknown (running, not ours to read, or gone), -1 on other errors.
+ */
+int
+mwi_task_sp(pid_t pid, pid_t tid, uint64_t *sp)
+{
+	struct mw_thread	th;
+
+	if (read_task(pid, tid, &th) == -1)
+		return errno == ESRCH ? 0 : -1;
+	*sp = th.sp;
+	return th.sp_from != MW_SP_NONE;
+}
+
 /* ---- the list of tasks ---------------------------------------------- */
 
 static struct mw_thread *

@@ -9,8 +9,11 @@
  *
  * The region comes from the query handle (PROCMAP_QUERY: the map as it
  * is now); what memwalk knows beyond it (deep kind, label, section,
- * symbol, object) from a struct mw_proc opened at the first address and
- * opened again when its map no longer holds the query's region.
+ * symbol, object) from a struct mw_proc that mw_proc_open_region opens
+ * for the region: over the region's image, over the whole map when a
+ * deep pass could claim it, or over the region alone (the rules are
+ * lib/where.c's). The last MAX_PROCS are kept for later addresses; one
+ * that no longer holds the query's region is not asked.
  */
 #include "config.h"
 
@@ -24,11 +27,14 @@
 #include "cli.h"
 
 #define MAX_LINE	(1024 * 1024)
+#define MAX_PROCS	8	/* kept open for later addresses */
 
 struct where {
 	const struct options	*o;
 	struct mw_query		*q;
-	struct mw_proc		*p;	/* NULL until the first answer */
+	struct mw_proc		*procs[MAX_PROCS];	/* newest first */
+	size_t			 nprocs;
+	struct mw_proc		*p;	/* the one the answer came from */
 	pid_t			 pid;
 	size_t			 answered;
 };
@@ -203,29 +209,61 @@ same_region(const struct mw_region *a, const struct mw_region *b)
 }
 
 /*
- * What the deeper passes say of addr in region r, from the held
- * struct mw_proc, opened (again) when it does not know r as it is now.
- * Without one (the target changes faster than it can be read, or its
- * memory cannot be read), the answer holds r alone.
+ * The struct mw_procs opened so far, newest first: the whole map (which
+ * knows every region), images, lone regions. One knows region r when
+ * its answer for addr has r as the query has it now.
+ */
+static bool
+knows(struct mw_proc *p, uint64_t addr, const struct mw_region *r,
+    struct mw_answer *a)
+{
+	return mw_proc_where(p, addr, a) == 1 && same_region(&a->region, r);
+}
+
+static struct mw_proc *
+cached(struct where *w, uint64_t addr, const struct mw_region *r,
+    struct mw_answer *a)
+{
+	for (size_t i = 0; i < w->nprocs; i++)
+		if (knows(w->procs[i], addr, r, a))
+			return w->procs[i];
+	return NULL;
+}
+
+static void
+keep(struct where *w, struct mw_proc *p)
+{
+	if (w->nprocs == MAX_PROCS)
+		mw_proc_close(w->procs[--w->nprocs]);
+	memmove(w->procs + 1, w->procs, w->nprocs * sizeof(*w->procs));
+	w->procs[0] = p;
+	w->nprocs++;
+}
+
+/*
+ * What the deeper passes say of addr in region r (lib/where.c decides
+ * how much of the map that needs). Without an answer (the target
+ * changes faster than it can be read, or its memory cannot be read),
+ * the answer holds r alone.
  */
 static int
 deep_answer(struct where *w, uint64_t addr, struct mw_region *r,
     struct mw_answer *a)
 {
+	struct mw_proc	*p;
+
 	errno = 0;
-	for (int tries = 0; tries < 2; tries++) {
-		if (w->p == NULL &&
-		    (w->p = mw_proc_open(w->pid, proc_flags(w->o))) == NULL)
-			break;
-		if (mw_proc_where(w->p, addr, a) == -1)
-			return errno == ESRCH ? -1 : 0;
-		if (a->region.kind != MW_KIND_UNMAPPED &&
-		    same_region(&a->region, r)) {
+	if ((w->p = cached(w, addr, r, a)) != NULL) {
+		r->kind = a->region.kind;
+		return 0;
+	}
+	if ((p = mw_proc_open_region(w->q, r, proc_flags(w->o))) != NULL) {
+		keep(w, p);
+		if (knows(p, addr, r, a)) {
 			r->kind = a->region.kind;
+			w->p = p;
 			return 0;
 		}
-		mw_proc_close(w->p);
-		w->p = NULL;
 	}
 	if (errno == ESRCH)
 		return -1;
@@ -380,7 +418,8 @@ cmd_where(const struct options *o, int argc, char **argv)
 	if (o->json)
 		out_str("\n]}\n");
 	mw_query_close(w.q);
-	mw_proc_close(w.p);
+	while (w.nprocs > 0)
+		mw_proc_close(w.procs[--w.nprocs]);
 done:
 	free(addrs);
 	return rc;

@@ -3,7 +3,8 @@
  *
  * Each module has its own suite; this one checks what only the whole
  * can get wrong: the kinds and labels the passes leave agree with the
- * totals, with mw_proc_where and with the threads list; flags reach the
+ * totals, with mw_proc_where and with the threads list; a handle of one
+ * region (mw_proc_open_region) answers as the whole map; flags reach the
  * passes; a gone target and lost memory fail cleanly.
  */
 #include "mwi.h"
@@ -158,6 +159,85 @@ START_TEST(test_where_agrees)
 }
 END_TEST
 
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* An answer from mw_proc_open_region's handle against the whole map's. */
+static void
+assert_same_answer(const struct mw_answer *a, const struct mw_answer *b)
+{
+	ck_assert_uint_eq(a->region.start, b->region.start);
+	ck_assert_uint_eq(a->region.end, b->region.end);
+	ck_assert_int_eq(a->region.kind, b->region.kind);
+	ck_assert_int_eq(a->label.tid, b->label.tid);
+	ck_assert_int_eq(a->label.arena, b->label.arena);
+	ck_assert_int_eq(a->label.heap, b->label.heap);
+	ck_assert_uint_eq(a->label.chunk_size, b->label.chunk_size);
+	ck_assert(same_str(a->label.note, b->label.note));
+	ck_assert_msg(same_str(a->section, b->section), "%#jx: %s vs %s",
+	    (uintmax_t)a->addr, a->section, b->section);
+	ck_assert(same_str(a->symbol, b->symbol));
+	ck_assert_uint_eq(a->symbol_offset, b->symbol_offset);
+	ck_assert_mem_eq(&a->object, &b->object, sizeof(a->object));
+}
+
+/*
+ * Every region of a target, from a handle of that region alone: the
+ * answers of the whole map, at its first, middle and last byte.
+ */
+START_TEST(test_open_region_agrees)
+{
+	const char *const	 args[] = { "--maps", "20", NULL };
+	struct tu_target	*tg = tu_target_start(args);
+	const struct mw_region	*v;
+	struct mw_region	 r;
+	struct mw_answer	 a, b;
+	struct mw_query		*q;
+	struct mw_proc		*p, *one;
+	size_t			 n, m, small = 0;
+
+	p = mw_proc_open(tg->pid, 0);
+	q = mw_query_open(tg->pid, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(q);
+	v = mw_maps_regions(mw_proc_maps(p), &n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t at[3] = { v[i].start, v[i].start +
+		    (v[i].end - v[i].start) / 2, v[i].end - 1 };
+
+		if (v[i].kind == MW_KIND_VSYSCALL)
+			continue;	/* no VMA: the ioctl does not see it */
+		ck_assert_int_eq(mw_query_addr(q, v[i].start, &r), 1);
+		one = mw_proc_open_region(q, &r, 0);
+		ck_assert_ptr_nonnull(one);
+		(void)mw_maps_regions(mw_proc_maps(one), &m);
+		if (m < n / 2)
+			small++;
+		for (int k = 0; k < 3; k++) {
+			ck_assert_int_eq(mw_proc_where(p, at[k], &b), 1);
+			ck_assert_int_eq(mw_proc_where(one, at[k], &a), 1);
+			assert_same_answer(&a, &b);
+		}
+		mw_proc_close(one);
+	}
+	/* The point: most regions needed far less than the whole map. */
+	ck_assert_uint_gt(small, n / 2);
+	r = v[0];
+	r.end = r.start;
+	errno = 0;
+	ck_assert_ptr_null(mw_proc_open_region(q, &r, 0));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(mw_proc_open_region(q, &v[0], 0x80));
+	ck_assert_int_eq(errno, EINVAL);
+	mw_query_close(q);
+	mw_proc_close(p);
+	tu_target_stop(tg);
+}
+END_TEST
+
 START_TEST(test_smaps_flag)
 {
 	struct tu_target	*tg = tu_target_start(NULL);
@@ -227,6 +307,7 @@ main(void)
 	tcase_add_test(tc, test_threads_in_map);
 	tcase_add_test(tc, test_totals_agree);
 	tcase_add_test(tc, test_where_agrees);
+	tcase_add_test(tc, test_open_region_agrees);
 	tcase_add_test(tc, test_smaps_flag);
 	tcase_add_test(tc, test_gone);
 	tcase_add_test(tc, test_alloc_faults);

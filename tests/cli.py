@@ -503,6 +503,95 @@ def test_py_command_and_small_ints():
     assert re.search(r"  object: python small int -5 \(refcnt \d+\)$", text), text
 
 
+def region_probes(pid, extra=()):
+    """Each region's first, middle and last byte, and extra addresses."""
+    addrs = set(extra)
+    for r in kernel_maps(pid):
+        addrs |= {r["start"], (r["start"] + r["end"]) // 2, r["end"] - 1}
+    return [hex(a) for a in sorted(addrs)]
+
+
+def assert_as_whole_map(pid, extra=(), opts=()):
+    """where by region (lib/where.c) == where from the whole map. One run
+    per address: a run keeps what it read for later addresses, and the
+    whole map, once read, would answer them all."""
+    addrs = region_probes(pid, extra)
+    whole = json.loads(ok("where", "--json", "--no-procmap-query", *opts,
+                          pid, *addrs))["addresses"]
+    assert len(whole) == len(addrs)
+    for addr, b in zip(addrs, whole):
+        a = json.loads(ok("where", "--json", *opts, pid, addr))
+        assert a["addresses"] == [b], (a, b)
+    return whole
+
+
+def pythons():
+    """python3, and the other CPythons this machine has (pyenv)."""
+    found = [PYTHON]
+    root = os.path.expanduser("~/.pyenv/versions")
+    if os.path.isdir(root):
+        found += sorted(p for v in os.listdir(root)
+                        if os.access(p := os.path.join(root, v, "bin",
+                                                       "python3"), os.X_OK))
+    return found
+
+
+def test_where_by_region_answers_as_the_whole_map():
+    """Every region of threaded, C and Python targets: the same answer."""
+    seen = set()
+    with Target("--maps", "20", "--threads", "3") as t:
+        seen |= {a["kind"] for a in
+                 assert_as_whole_map(t.pid, extra=t.addr.values())}
+    with Target("--spin", "--own-stack", exe=THREAD_TARGET) as t:
+        assert_as_whole_map(t.pid, opts=["--stop"])
+        assert_running(t.pid)
+        answers = assert_as_whole_map(t.pid, extra=t.addr.values())
+    own = [a for a in answers if int(a["address"], 16) == t.addr["own_local"]]
+    assert own[0]["kind"] == "thread-stack", own
+    assert own[0]["region"]["tid"] == t.addr["own_tid"], own
+    assert int(own[0]["region"]["size"]) < 128 << 10, own
+    small = [a for a in answers
+             if int(a["address"], 16) == t.addr["small_exited_local"]]
+    assert small[0]["region"]["size"] < 128 << 10, small
+    assert small[0]["kind"] == "anon" and small[0]["region"]["note"], small
+    block = [a for a in answers if int(a["address"], 16) == t.addr["own_block"]]
+    assert block[0]["kind"] == "glibc-arena", block
+    assert block[0]["region"]["size"] < 128 << 10, block
+    for exe in pythons():
+        with Target("-c", PY_SCRIPT, exe=exe) as t:
+            answers = assert_as_whole_map(t.pid, extra=t.addr.values())
+        seen |= {a["kind"] for a in answers}
+        ints = [a for a in answers if a["object"] and
+                a["object"]["type"] == "python-int"]
+        assert len(ints) >= 13, (exe, len(ints))
+    assert {"thread-stack", "guard", "malloc-mmap", "pymalloc-arena", "text",
+            "data", "bss", "heap", "stack", "anon"} <= seen, seen
+
+
+def maps_opens(*args):
+    """How often memwalk opens a maps file of the target (strace)."""
+    env = dict(os.environ)
+    # LeakSanitizer cannot run under ptrace: the rest of ASan can.
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", MEMWALK,
+                        *map(str, args)], capture_output=True, text=True,
+                       timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    return len(re.findall(r'openat\(.*"/proc/\d+/maps"', r.stderr))
+
+
+def test_where_reads_the_whole_map_only_when_it_matters():
+    """A small anonymous page or a function: one maps descriptor, for the
+    query; the heap (arena 0): the whole map is read too."""
+    with Target("--maps", "20") as t:
+        small = maps_opens("where", t.pid, hex(t.addr["many"]))
+        text = maps_opens("where", t.pid, hex(t.addr["text"]))
+        heap = maps_opens("where", t.pid, hex(t.addr["heap"]))
+        two = maps_opens("where", t.pid, hex(t.addr["heap"]),
+                         hex(t.addr["stack"]))
+    assert (small, text, heap, two) == (1, 1, 2, 2), (small, text, heap, two)
+
+
 def test_py_refuses_non_python():
     with Target() as t:
         r = run("py", t.pid)

@@ -1,7 +1,7 @@
 /*
  * thread_target.c: threads in known places, for the threads.c tests.
  *
- *   thread_target [--threads N] [--spin]
+ *   thread_target [--threads N] [--spin] [--own-stack]
  *
  * Names its main thread "main) R 1 (x" and counts the SIGRTMIN it gets.
  * Starts N workers (default 3), named "worker-1" .. "worker-N". Worker
@@ -9,12 +9,22 @@
  * recursion, one 64 KiB frame per level), then blocks in read(2) on a
  * pipe that is never written, inside its deepest frame. With --spin,
  * one more thread, "spinner", counts on a volatile forever (always
- * running). Last, one thread is started and joined, so that its stack
+ * running). With --own-stack, one more, "own-stack", blocks on a 64 KiB
+ * stack of its own (pthread_attr_setstack) between two r--p pages: no
+ * guard below it, so only its SP tells it is a stack; and a thread with
+ * a 64 KiB stack (and a guard) is started and joined, so that a small
+ * stack is in glibc's cache. Last, one thread
+ * is started and joined, so that its stack
  * is in glibc's cache of stacks when the target reports. Then it prints
  *
  *   tidK 0x...        the TID of worker K
  *   localK 0x...      the address of worker K's deepest local
  *   spin_tid 0x...    (--spin)
+ *   own_tid 0x...     (--own-stack) its TID
+ *   own_local 0x...   (--own-stack) the address of its local
+ *   own_block 0x...   (--own-stack) a block it got from malloc, in an
+ *                     arena of its own whose heap is small (M_TOP_PAD 0)
+ *   small_exited_local 0x...  (--own-stack) a local of the small one
  *   exited_tid 0x...  the TID that the joined thread had
  *   exited_local 0x.. the address of a local of the joined thread
  *   main_local 0x...  the address of a local of the main thread
@@ -27,15 +37,18 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define MAX_WORKERS	16
+#define OWN_STACK	(64 * 1024)
 #define FRAME		(64 * 1024)
 #define MAIN_NAME	"main) R 1 (x"
 
@@ -43,6 +56,7 @@ struct worker {
 	int		 k;
 	pid_t		 tid;
 	uintptr_t	 local;
+	void		*block;
 };
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
@@ -132,6 +146,43 @@ exiting_main(void *arg)
 	return NULL;
 }
 
+static void *
+own_stack_main(void *arg)
+{
+	struct worker	*w = arg;
+	volatile int	 local = 1;
+
+	pthread_setname_np(pthread_self(), "own-stack");
+	w->tid = gettid();
+	w->block = malloc(100);		/* an arena of its own, small */
+	w->local = (uintptr_t)&local;
+	announce();
+	block_forever();
+	return NULL;
+}
+
+/* A thread on OWN_STACK bytes between two read-only pages. */
+static void
+start_own_stack(struct worker *w)
+{
+	long		 pg = sysconf(_SC_PAGESIZE);
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	char		*p;
+
+	p = mmap(NULL, OWN_STACK + 2 * pg, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mprotect(p, pg, PROT_READ) == -1 ||
+	    mprotect(p + pg + OWN_STACK, pg, PROT_READ) == -1 ||
+	    pthread_attr_init(&attr) != 0 ||
+	    pthread_attr_setstack(&attr, p + pg, OWN_STACK) != 0 ||
+	    pthread_create(&t, &attr, own_stack_main, w) != 0) {
+		fprintf(stderr, "thread_target: no thread on its own stack\n");
+		exit(1);
+	}
+	pthread_detach(t);
+}
+
 static void
 start(void *(*fn)(void *), void *arg)
 {
@@ -153,13 +204,19 @@ wait_started(int n)
 	pthread_mutex_unlock(&lock);
 }
 
-/* Started after every other thread, so its cached stack is not reused. */
+/*
+ * Started after every other thread, so its cached stack is not reused;
+ * of stack_size bytes, or the default when 0.
+ */
 static void
-exit_one(struct worker *gone)
+exit_one(struct worker *gone, size_t stack_size)
 {
+	pthread_attr_t	attr;
 	pthread_t	t;
 
-	if (pthread_create(&t, NULL, exiting_main, gone) != 0 ||
+	if (pthread_attr_init(&attr) != 0 || (stack_size != 0 &&
+	    pthread_attr_setstacksize(&attr, stack_size) != 0) ||
+	    pthread_create(&t, &attr, exiting_main, gone) != 0 ||
 	    pthread_join(t, NULL) != 0) {
 		fprintf(stderr, "thread_target: cannot run a thread\n");
 		exit(1);
@@ -168,6 +225,7 @@ exit_one(struct worker *gone)
 
 static void
 report(const struct worker *w, int n, pid_t spin_tid,
+    const struct worker *own, const struct worker *small,
     const struct worker *gone, uintptr_t main_local)
 {
 	for (int i = 0; i < n; i++) {
@@ -176,6 +234,13 @@ report(const struct worker *w, int n, pid_t spin_tid,
 	}
 	if (spin_tid != 0)
 		printf("spin_tid 0x%x\n", (unsigned int)spin_tid);
+	if (own->tid != 0) {
+		printf("own_tid 0x%x\n", (unsigned int)own->tid);
+		printf("own_local 0x%jx\n", (uintmax_t)own->local);
+		printf("own_block 0x%jx\n", (uintmax_t)(uintptr_t)own->block);
+		printf("small_exited_local 0x%jx\n",
+		    (uintmax_t)small->local);
+	}
 	printf("exited_tid 0x%x\n", (unsigned int)gone->tid);
 	printf("exited_local 0x%jx\n", (uintmax_t)gone->local);
 	printf("main_local 0x%jx\n", (uintmax_t)main_local);
@@ -185,15 +250,17 @@ report(const struct worker *w, int n, pid_t spin_tid,
 	fflush(stdout);
 }
 
-/* --threads N, --spin; -1 on anything else. */
+/* --threads N, --spin, --own-stack; -1 on anything else. */
 static int
-parse_args(int argc, char **argv, int *n, int *spin)
+parse_args(int argc, char **argv, int *n, int *spin, int *own)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
 			*n = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--spin") == 0)
 			*spin = 1;
+		else if (strcmp(argv[i], "--own-stack") == 0)
+			*own = 1;
 		else
 			return -1;
 	}
@@ -216,14 +283,16 @@ int
 main(int argc, char **argv)
 {
 	static struct worker	w[MAX_WORKERS];
-	struct worker		gone = { 0, 0, 0 };
+	struct worker		gone = { 0, 0, 0, NULL }, own = { 0, 0, 0, NULL };
+	struct worker		small = { 0, 0, 0, NULL };
 	volatile pid_t		spin_tid = 0;
 	volatile int		main_local = 0;
-	int			n = 3, spin = 0, fds[2];
+	int			n = 3, spin = 0, own_stack = 0, fds[2];
 	char			buf[64];
 
-	if (parse_args(argc, argv, &n, &spin) == -1) {
-		fputs("usage: thread_target [--threads N] [--spin]\n", stderr);
+	if (parse_args(argc, argv, &n, &spin, &own_stack) == -1) {
+		fputs("usage: thread_target [--threads N] [--spin] "
+		    "[--own-stack]\n", stderr);
 		return 2;
 	}
 	if (pipe(fds) == -1)
@@ -238,9 +307,15 @@ main(int argc, char **argv)
 	}
 	if (spin)
 		start(spinner_main, (void *)&spin_tid);
-	wait_started(n + spin);
-	exit_one(&gone);
-	report(w, n, spin_tid, &gone, (uintptr_t)&main_local);
+	if (own_stack) {
+		mallopt(M_TOP_PAD, 0);	/* so that its arena's heap is small */
+		start_own_stack(&own);
+	}
+	wait_started(n + spin + own_stack);
+	if (own_stack)
+		exit_one(&small, OWN_STACK);
+	exit_one(&gone, 0);
+	report(w, n, spin_tid, &own, &small, &gone, (uintptr_t)&main_local);
 	while (read(0, buf, sizeof(buf)) > 0)
 		continue;
 	_exit(0);
