@@ -24,7 +24,10 @@
  *                            { addr, size, name, index, sym0, nsym, maxsize }
  *                   dyn[]: only for an object without a usable hash table:
  *                   .dynsym's exports, sorted by name
- *   3 by address    syms[]: from .symtab, else .dynsym, sorted by
+ *   3 by address    syms[]: from .symtab, else .dynsym; from the second
+ *                   lookup on (the first scans them: one `where` asks
+ *                   once, and sorting libpython's 20,000 symbols cost
+ *                   half its time) sorted by
  *                   (section index, value, preference)      |
  *                   sects[k].sym0 .. sym0 + nsym  ----------+ its symbols
  *   4 by name       tabname[]: pointers into syms[] by name (.symtab only)
@@ -49,17 +52,20 @@
  *   - state is UNTRIED, NOT_ELF (unreadable, no ELF, no PT_LOAD, or one
  *     that libelf cannot read after all) or ELF; only an ELF entry has
  *     elf != NULL; image, sects[], dyn[], syms[] and tabname[] (and
- *     have_dyn, have_syms, have_tabname) come only with elf.
+ *     have_dyn, have_syms, have_tabname) come only with elf; sorted
+ *     only with have_syms, and sects[].sym0, nsym and maxsize only once
+ *     sorted.
  *   - dh.kind is HASH_GNU or HASH_SYSV only when the whole table lies
  *     in its section (its counts checked against sh_size), so a lookup
  *     reads no word outside it; a table that fails the checks is none
  *     (HASH_NONE), and dyn[] stands in for it.
  *   - By name, .dynsym offers only what ld.so binds a plain name to:
  *     defined, not local, not a hidden version (hash and dyn[] alike).
- *   - Within syms[], the symbols of one section are contiguous and sorted
- *     by value; among equal values the preferred one comes last, so a
- *     scan downwards from the first value above an address meets the
- *     best candidate first.
+ *   - Once sorted, within syms[] the symbols of one section are
+ *     contiguous and sorted by value; among equal values the preferred
+ *     one comes last, so a scan downwards from the first value above an
+ *     address meets the best candidate first. The scan of the unsorted
+ *     array (sym_scan) picks the same symbol.
  *   - The load bias is not cached: it belongs to a mapping of the object,
  *     so it is found in the maps at hand on each call, by a walk of a few
  *     regions bounded by the image's span:
@@ -140,6 +146,8 @@ struct object {
 	size_t		 ndyn;
 	struct sym	*dyn;
 	bool		 have_syms;
+	bool		 sorted;		/* syms[], and sects[].sym0.. */
+	unsigned int	 lookups;		/* by address, so far */
 	size_t		 nsyms;
 	struct sym	*syms;
 	bool		 have_tabname;
@@ -829,7 +837,7 @@ index_sections(struct object *o)
 	}
 }
 
-/* Stage 2: the symbols sorted by address. 0, or -1 ENOMEM. */
+/* Stage 3: the symbols, as the table has them. 0, or -1 ENOMEM. */
 static int
 load_syms(struct object *o)
 {
@@ -839,10 +847,19 @@ load_syms(struct object *o)
 		return 0;
 	if (read_table(o, table, false, &o->syms, &o->nsyms) == -1)
 		return -1;
-	qsort(o->syms, o->nsyms, sizeof(*o->syms), by_address);
-	index_sections(o);
 	o->have_syms = true;
 	return 0;
+}
+
+/* Then sorted by address, before a second lookup or a by-name table. */
+static void
+sort_syms(struct object *o)
+{
+	if (o->sorted)
+		return;
+	qsort(o->syms, o->nsyms, sizeof(*o->syms), by_address);
+	index_sections(o);
+	o->sorted = true;
 }
 
 /* Equal names: global first, then weak, then local. */
@@ -885,14 +902,17 @@ load_dyn(struct object *o)
 	return 0;
 }
 
-/* Stage 3: .symtab by name, when there is one. 0, or -1 ENOMEM. */
+/* Stage 4: .symtab by name, when there is one. 0, or -1 ENOMEM. */
 static int
 load_tabname(struct object *o)
 {
 	if (o->have_tabname)
 		return 0;
 	if (o->symtab != 0) {
-		if (load_syms(o) == -1 || (o->tabname = mwi_calloc(o->nsyms + 1,
+		if (load_syms(o) == -1)
+			return -1;
+		sort_syms(o);	/* tabname points into syms[]: no more moves */
+		if ((o->tabname = mwi_calloc(o->nsyms + 1,
 		    sizeof(*o->tabname))) == NULL)
 			return -1;
 		for (size_t i = 0; i < o->nsyms; i++)
@@ -1303,6 +1323,38 @@ sym_near(const struct object *o, const struct sect *s, uint64_t v)
 	return &base[lo - 1];
 }
 
+/* Is a a better answer for v than b (both at or below v)? */
+static bool
+better(const struct sym *a, const struct sym *b, uint64_t v)
+{
+	bool	ca = v - a->value < a->size, cb = v - b->value < b->size;
+
+	if (ca != cb)
+		return ca;
+	if (a->value != b->value)
+		return a->value > b->value;
+	return preference(a, b) > 0;
+}
+
+/*
+ * sym_near over the unsorted syms[]: the highest symbol of s that covers
+ * v, else the highest at or below v; among equal values the preferred.
+ */
+static const struct sym *
+sym_scan(const struct object *o, const struct sect *s, uint64_t v)
+{
+	const struct sym	*best = NULL;
+
+	for (size_t i = 0; i < o->nsyms; i++) {
+		const struct sym	*c = &o->syms[i];
+
+		if (c->shndx == s->index && c->value <= v &&
+		    (best == NULL || better(c, best, v)))
+			best = c;
+	}
+	return best;
+}
+
 /* ---- load bias ------------------------------------------------------- */
 
 static bool
@@ -1538,8 +1590,11 @@ sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 		return 0;
 	if (load_syms(o) == -1)
 		return -1;
+	if (o->lookups++ > 0)
+		sort_syms(o);
 	s = sect_at(o, v);
-	fill(out, o, s, s != NULL ? sym_near(o, s, v) : NULL, bias, v);
+	fill(out, o, s, s == NULL ? NULL : o->sorted ? sym_near(o, s, v) :
+	    sym_scan(o, s, v), bias, v);
 	return 1;
 }
 

@@ -177,6 +177,63 @@ START_TEST(self_libc_and_find)
 }
 END_TEST
 
+static bool
+same_name(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * The first lookup in an object scans its symbols unsorted; later ones
+ * search them sorted: both name every address the same. Addresses all
+ * over libc's text and this program's, each asked of a fresh cache and
+ * of one that has sorted already.
+ */
+START_TEST(scan_agrees_with_sorted)
+{
+	struct mw_maps		*m = mw_maps_read(0);
+	struct mwi_symcache	*warm = mwi_symcache_new(0), *c;
+	const struct mw_region	*v;
+	struct mwi_symbol	 a, b;
+	size_t			 n, asked = 0;
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_nonnull(warm);
+	v = mw_maps_regions(m, &n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t	step;
+
+		if (v[i].kind != MW_KIND_TEXT || v[i].name == NULL ||
+		    (strstr(v[i].name, "/libc.so") == NULL &&
+		    strstr(v[i].name, "check_elfsym") == NULL))
+			continue;
+		ck_assert_int_eq(mwi_sym_at(warm, m, v[i].start, &b), 1);
+		step = (v[i].end - v[i].start) / 97 + 1;
+		for (uint64_t addr = v[i].start; addr < v[i].end;
+		    addr += step, asked++) {
+			ck_assert_ptr_nonnull(c = mwi_symcache_new(0));
+			ck_assert_int_eq(mwi_sym_at(c, m, addr, &a), 1);
+			ck_assert_int_eq(mwi_sym_at(warm, m, addr, &b), 1);
+			ck_assert_msg(same_name(a.section, b.section) &&
+			    same_name(a.name, b.name) && a.offset == b.offset,
+			    "%#jx: %s %s+%ju vs %s %s+%ju", (uintmax_t)addr,
+			    a.section, a.name, (uintmax_t)a.offset, b.section,
+			    b.name, (uintmax_t)b.offset);
+			mwi_symcache_free(c);
+		}
+	}
+	ck_assert_uint_ge(asked, 2 * 97);
+#if defined(__x86_64__)
+	/* A label inside a function: the function covers, the label not. */
+	ck_assert_ptr_nonnull(c = mwi_symcache_new(0));
+	ck_sym(c, m, addr_of(elfsym_asm_fn) + 20, ".text", "elfsym_asm_fn", 20);
+	mwi_symcache_free(c);
+#endif
+	mwi_symcache_free(warm);
+	mw_maps_free(m);
+}
+END_TEST
+
 /*
  * The regions of the file that holds addr and lie in [lo, lo + len), as
  * a maps of their own.
@@ -1263,6 +1320,7 @@ elfsym_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, self_sections);
 	tcase_add_test(tc, self_libc_and_find);
+	tcase_add_test(tc, scan_agrees_with_sorted);
 	tcase_add_test(tc, self_versions);
 	tcase_add_test(tc, libc_hash_agrees);
 	tcase_add_test(tc, libpython_hash_agrees);
