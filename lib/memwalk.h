@@ -279,6 +279,81 @@ int		 mw_proc_where(struct mw_proc *p, uint64_t addr,
 void		 mw_proc_close(struct mw_proc *p);
 
 /*
+ * The bundled allocator (see mw_malloc(3)): requests up to
+ * MW_ALLOC_SMALL_MAX bytes from MW_ALLOC_CLASSES classes of
+ * MW_ALLOC_ALIGNMENT bytes in 16 KiB pools of 1 MiB arenas, larger ones
+ * from malloc(3). Thread-safe; misuse aborts with one line on stderr.
+ */
+#define MW_ALLOC_ALIGNMENT	16
+#define MW_ALLOC_CLASSES	32
+#define MW_ALLOC_SMALL_MAX	(MW_ALLOC_CLASSES * MW_ALLOC_ALIGNMENT)
+
+void		*mw_malloc(size_t size);
+void		*mw_calloc(size_t n, size_t size);
+void		*mw_realloc(void *p, size_t size);
+void		 mw_free(void *p);
+size_t		 mw_usable_size(const void *p);
+
+/* The block of an arena that holds an address (mw_alloc_info). */
+struct mw_alloc_info {
+	const void	*arena;		/* its arena (1 MiB) */
+	const void	*pool;		/* its pool (16 KiB) */
+	unsigned int	 size_class;	/* 0 .. MW_ALLOC_CLASSES - 1 */
+	size_t		 block_size;	/* (size_class + 1) * 16 */
+	unsigned int	 block;		/* index in the pool */
+	const void	*block_start;	/* its first byte */
+	int		 allocated;	/* 1 handed out, 0 free */
+};
+
+/* Pools by state, blocks in use by class (mw_alloc_stats). */
+struct mw_alloc_stats {
+	size_t		 arenas;	/* mapped */
+	size_t		 bytes_mapped;	/* arenas * 1 MiB */
+	size_t		 pools_used;	/* some blocks in use, room left */
+	size_t		 pools_full;	/* every block in use */
+	size_t		 pools_empty;	/* none in use (free or kept) */
+	struct {
+		size_t	 pools;		/* pools of the class */
+		size_t	 blocks;	/* blocks in use */
+		size_t	 bytes;		/* blocks * block size */
+	}		 classes[MW_ALLOC_CLASSES];
+	size_t		 large_blocks;	/* from malloc(3) */
+	size_t		 large_bytes;	/* as asked */
+};
+
+/* One pool, as mw_alloc_walk shows it. */
+struct mw_alloc_pool {
+	const void	*arena;
+	const void	*pool;
+	unsigned int	 index;		/* 1 .. 63 in its arena */
+	int		 in_use;	/* 0: free, in its arena's list */
+	unsigned int	 size_class;	/* when in use */
+	size_t		 block_size, blocks, carved, used;
+};
+typedef int	(*mw_alloc_walk_fn)(void *ctx, const struct mw_alloc_pool *pool);
+
+int		 mw_alloc_info(const void *p, struct mw_alloc_info *info);
+void		 mw_alloc_stats(struct mw_alloc_stats *stats);
+int		 mw_alloc_walk(mw_alloc_walk_fn fn, void *ctx);
+
+/*
+ * Integers with a reference count, and a cache of -5 .. 256 as CPython
+ * keeps one (see mw_int(3)).
+ */
+#define MW_INT_SMALL_MIN	(-5)
+#define MW_INT_SMALL_MAX	256
+
+struct mw_int {
+	long		 refcnt;	/* cached ones: immortal, never 0 */
+	long		 value;
+};
+
+struct mw_int	*mw_int_from_long(long value);
+struct mw_int	*mw_int_incref(struct mw_int *i);
+void		 mw_int_decref(struct mw_int *i);
+int		 mw_int_is_cached(const struct mw_int *i);
+
+/*
  * The probe: print a pointer of the calling process with the kind of
  * the region it is in (see p_mem(3)).
  */

@@ -20,7 +20,12 @@
  *   python.c     CPython: version, small-int cache, pymalloc arenas
  *       |
  *   proc.c       struct mw_proc: all of the above on one map
+ *   where.c      a struct mw_proc for one region: as little of the map
+ *                as that region needs (query.c walks an image)
  *   probe.c      p_mem and p_diff, on a query handle of this process
+ *
+ *   alloc.c      the bundled allocator (its own arenas, through
+ *                os_linux.c's mappings); ints.c, small ints on it
  *
  * Internal names shared between modules start with mwi_.
  */
@@ -76,6 +81,12 @@ void	*mwi_reallocarray(void *p, size_t n, size_t size);
 void	*mwi_calloc(size_t n, size_t size);
 
 /* ---- os_linux.c: the only file that touches /proc and friends ------- */
+
+/* Anonymous memory for alloc.c: size bytes aligned to align (a power of
+ * two), or NULL with ENOMEM; a name for it where the kernel allows. */
+void	*mwi_map_aligned(size_t size, size_t align);
+void	 mwi_unmap(void *p, size_t size);
+void	 mwi_name_anon(void *p, size_t size, const char *name);
 
 int	 mwi_open_proc(pid_t pid, const char *file);
 int	 mwi_open_task(pid_t pid, pid_t tid, const char *file);
@@ -303,6 +314,58 @@ int	 mwi_python_read(pid_t pid, struct mw_maps *m,
 int	 mwi_python_object(pid_t pid, const struct mw_python *py,
 	    const struct mw_maps *m, const struct mw_label *labels,
 	    uint64_t addr, struct mw_object *obj);
+
+/* ---- alloc.c: the bundled allocator, as its arenas lie in memory ------ */
+
+/*
+ * The layout that alloc.c writes and arenas.c reads from outside (see
+ * the drawing at the top of alloc.c). An arena is MWI_ARENA_SIZE bytes
+ * at an address aligned to its size; struct mwi_arena is at its start,
+ * in pool 0. The magic words are keyed to their own addresses, so that a
+ * copy of a header elsewhere does not pass for one.
+ */
+#define MWI_ARENA_SHIFT		20
+#define MWI_ARENA_SIZE		(1u << MWI_ARENA_SHIFT)
+#define MWI_POOL_SHIFT		14
+#define MWI_POOL_SIZE		(1u << MWI_POOL_SHIFT)
+#define MWI_ARENA_POOLS		(MWI_ARENA_SIZE / MWI_POOL_SIZE)
+#define MWI_BITMAP_WORDS	(MWI_POOL_SIZE / MW_ALLOC_ALIGNMENT / 64)
+#define MWI_ARENA_MAGIC		0x6d7761726e613031ULL	/* "mwarna01" */
+#define MWI_POOL_MAGIC		0x6d77706f6f6c3031ULL	/* "mwpool01" */
+#define MWI_ARENA_VERSION	1
+#define MWI_ARENA_NAME		"memwalk arena"
+#define MWI_POOL_UNUSED		0xffffu
+
+enum { MWI_POOL_FREE, MWI_POOL_USED, MWI_POOL_FULL };
+
+struct mwi_heap;
+
+struct mwi_pool {
+	uint64_t	 check;		/* MWI_POOL_MAGIC ^ the pool's address */
+	void		*free;		/* the owner's free blocks */
+	struct mwi_heap	*heap;		/* owner; NULL while free */
+	struct mwi_pool	*next, *prev;	/* the owner's usedpools[szidx] */
+	uint32_t	 szidx;		/* size class; MWI_POOL_UNUSED */
+	uint32_t	 state;		/* MWI_POOL_* */
+	uint32_t	 bsize;		/* (szidx + 1) * 16 */
+	uint32_t	 nblocks;	/* POOL_SIZE / bsize */
+	uint32_t	 recip;		/* 2^32 / bsize + 1: offset -> index */
+	uint32_t	 nused;		/* blocks handed out */
+	uint32_t	 ncarved;	/* blocks carved so far */
+	uint32_t	 next_free;	/* the arena's free pools; 0 ends */
+	uint64_t	 bitmap[MWI_BITMAP_WORDS];	/* 1: handed out */
+};
+
+struct mwi_arena {
+	uint64_t	 magic;		/* MWI_ARENA_MAGIC ^ its address */
+	uint32_t	 version;	/* MWI_ARENA_VERSION */
+	uint32_t	 pool_size, arena_size, npools;
+	struct mwi_arena *next, *prev;	/* all arenas in use */
+	struct mwi_arena *next_usable;	/* those with a free pool */
+	uint32_t	 nfree;		/* free pools */
+	uint32_t	 free_head;	/* the first free pool; 0: none */
+	struct mwi_pool	 pools[MWI_ARENA_POOLS];	/* [0]: this header */
+};
 
 /* ---- classify.c ---------------------------------------------------- */
 

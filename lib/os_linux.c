@@ -374,3 +374,52 @@ mwi_task_regs(pid_t tid, struct mwi_regs *out)
 	errno = saved;
 	return rc;
 }
+
+/*
+ * ---- Memory for the bundled allocator (alloc.c) -------------------------
+ *
+ * An aligned mapping is a mapping of size + align trimmed at both ends.
+ * The name, PR_SET_VMA_ANON_NAME (Linux 5.17, CONFIG_ANON_VMA_NAME),
+ * shows as "[anon:NAME]" in the maps; where the kernel lacks it the
+ * mapping stays unnamed, silently.
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA		0x53564d41
+#define PR_SET_VMA_ANON_NAME	0
+#endif
+
+void *
+mwi_map_aligned(size_t size, size_t align)
+{
+	char		*p, *start;
+	size_t		 len = size + align;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	start = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (start > p)
+		munmap(p, (size_t)(start - p));
+	if (start + size < p + len)
+		munmap(start + size, (size_t)(p + len - (start + size)));
+	return start;
+}
+
+void
+mwi_unmap(void *p, size_t size)
+{
+	munmap(p, size);
+}
+
+void
+mwi_name_anon(void *p, size_t size, const char *name)
+{
+	(void)prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, size,
+	    (unsigned long)name);
+}

@@ -1,0 +1,941 @@
+/*
+ * alloc.c: the bundled allocator. CPython's obmalloc (arenas, pools,
+ * blocks, usedpools) with a heap per thread, so that the common malloc
+ * and free take no lock and no atomic operation.
+ *
+ *   arena: ARENA_SIZE (1 MiB), an mmap aligned to its size, named
+ *   "[anon:memwalk arena]" where the kernel names anonymous memory
+ *
+ *   | pool 0              | pool 1          | pool 2    | ... | pool 63 |
+ *   | struct mwi_arena:   | blocks of one   |           |     |         |
+ *   |  magic, links,      | size class:     |           |     |         |
+ *   |  pools[0..63]:      | [b0][b1][b2]... |           |     |         |
+ *   |  the metadata of    | ^ carved from   |           |     |         |
+ *   |  every pool         |   the start     |           |     |         |
+ *   <-- POOL_SIZE 16 KiB -->
+ *
+ *   pools[i] (struct mwi_pool) describes pool i: its owner heap, size
+ *   class, block size, blocks carved and in use, the owner's free list
+ *   (linked through the first word of each free block) and a bitmap of
+ *   the blocks in use. Unlike obmalloc, which keeps a pool's header in
+ *   the pool itself, the metadata sits apart, in pool 0, as in musl's
+ *   mallocng: an overflow out of a block cannot rewrite it, and every
+ *   free checks it (magic words keyed to their own addresses, the block
+ *   at a block boundary, its bit set).
+ *
+ *   heap (one per thread, struct mwi_heap)
+ *     used[c] --> pool <-> pool <-> ...   obmalloc's usedpools: pools of
+ *                 ^ malloc takes from     class c with a free block or
+ *                   the first             room to carve; a full pool
+ *                                         leaves the list and comes
+ *                                         back, first, at its next free
+ *     thread_free --> block -> block      blocks of its pools freed by
+ *                                         other threads (atomic push)
+ *
+ *   global, under one mutex: the arenas, the list of arenas with free
+ *   pools, the registry of arena addresses (two levels of bitmaps, so
+ *   that free can tell one of our pointers from any other without
+ *   touching memory that may not be mapped), the heaps.
+ *
+ * The paths:
+ *   malloc, fast    the thread's heap, used[c], pop its free list, set
+ *                   the block's bit: no lock, no atomic
+ *   malloc, slow    take back the heap's thread_free; carve a page's
+ *                   worth of blocks; drop full pools; take a pool from an
+ *                   arena, or a new arena (mutex)
+ *   free, owner     check, clear the bit, push on the pool's free list
+ *   free, other     check, push on the owner heap's thread_free (CAS);
+ *                   the owner clears the bit when it takes it back, and
+ *                   a double free is found then
+ *   pool empty      back to its arena (mutex), unless it is its heap's
+ *                   last pool of that class (no thrashing at a boundary)
+ *   arena empty     unmapped, except one kept for the next need
+ *   thread exit     its heap is abandoned: from then on every free into
+ *                   its pools takes the mutex and acts as the owner, and
+ *                   its pools go back to the arenas as they empty; a new
+ *                   thread starts a new heap (no adoption)
+ *   > SMALL_MAX     malloc(3) with a 16-byte header (size, check)
+ *
+ * Invariants:
+ *   - A pool's bitmap, nused, free list and list links change only by
+ *     its owner thread, or under the mutex once its heap is abandoned.
+ *   - A block is in at most one list: a pool's free list, or a heap's
+ *     thread_free; its bit is set exactly while it is handed out or
+ *     waits in a thread_free.
+ *   - An arena is in the registry exactly while it is mapped.
+ *   - pools[0] is never a pool of blocks.
+ *
+ * Where obmalloc differs: obmalloc has one set of usedpools under the
+ * GIL; here each thread has its own, as mimalloc's heaps. obmalloc
+ * frees an arena as soon as it is empty; here one empty arena is kept,
+ * as a batch that frees everything and starts again would otherwise map
+ * and fault in an arena each round.
+ */
+#include "mwi.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ALIGNMENT	MW_ALLOC_ALIGNMENT
+#define NCLASSES	MW_ALLOC_CLASSES
+#define SMALL_MAX	MW_ALLOC_SMALL_MAX
+#define POOL_SIZE	MWI_POOL_SIZE
+#define POOL_SHIFT	MWI_POOL_SHIFT
+#define ARENA_SIZE	MWI_ARENA_SIZE
+#define NPOOLS		MWI_ARENA_POOLS
+#define CARVE_BYTES	4096		/* carved into the free list at once */
+#define LARGE_MAGIC	0x6d776c6172676531ULL	/* "mwlarge1" */
+
+_Static_assert(sizeof(struct mwi_arena) <= POOL_SIZE,
+    "the metadata of an arena fits in its pool 0");
+_Static_assert(SMALL_MAX == NCLASSES * ALIGNMENT, "16-byte classes");
+_Static_assert(POOL_SIZE / ALIGNMENT <= 64 * MWI_BITMAP_WORDS,
+    "a bit for every block");
+
+struct mwi_heap {
+	struct mwi_pool	*used[NCLASSES];	/* usedpools; [c] allocates */
+	_Atomic(void *)	 thread_free;		/* freed by other threads */
+	atomic_bool	 abandoned;		/* its thread exited */
+	size_t		 npools;		/* pools it owns */
+	struct mwi_heap	*next, *prev;		/* all heaps (mutex) */
+};
+
+/* What a large block carries before the pointer handed out. */
+struct large_header {
+	uint64_t	size;		/* as asked */
+	uint64_t	check;		/* LARGE_MAGIC ^ the pointer */
+};
+_Static_assert(sizeof(struct large_header) % ALIGNMENT == 0,
+    "large blocks stay aligned");
+
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mwi_arena	*arenas;		/* all mapped */
+static struct mwi_arena	*usable;		/* those with a free pool */
+static struct mwi_arena	*spare;			/* the one empty arena kept */
+static struct mwi_heap	*heaps;
+static size_t		 narenas;
+static atomic_size_t	 large_count, large_bytes;
+
+static _Thread_local struct mwi_heap *tls_heap
+    __attribute__((tls_model("initial-exec")));
+static pthread_key_t	 heap_key;
+static pthread_once_t	 heap_once = PTHREAD_ONCE_INIT;
+
+/* ---- the reporter -------------------------------------------------- */
+
+/*
+ * Every detected misuse ends here: one line on stderr, then abort(3).
+ * Written with write(2) into a stack buffer: the heap may be the thing
+ * that is broken.
+ */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+corrupt(const char *fmt, ...)
+{
+	char	buf[256];
+	va_list	ap;
+	int	n;
+
+	n = snprintf(buf, sizeof(buf), "memwalk alloc: ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)!write(STDERR_FILENO, buf, (size_t)n);
+	abort();
+}
+
+/* ---- the registry of arena addresses -------------------------------- */
+
+/*
+ * One bit per ARENA_SIZE of a 47-bit address space, in two levels:
+ * address bits 46..34 pick a second-level bitmap (allocated on first
+ * use, never freed), bits 33..20 a bit in it. Read without the mutex:
+ * a live block's arena cannot leave the registry, and for any other
+ * pointer a stale answer is as good as a fresh one.
+ */
+#define REG_L2_BITS	14
+#define REG_L1_BITS	(47 - 20 - REG_L2_BITS)
+#define REG_L2_WORDS	((1u << REG_L2_BITS) / 64)
+
+static _Atomic(atomic_uint_least64_t *) registry[1u << REG_L1_BITS];
+
+static bool
+registry_has(uintptr_t a)
+{
+	atomic_uint_least64_t	*l2;
+	uintptr_t		 n = a >> MWI_ARENA_SHIFT;
+
+	if ((a >> 47) != 0 ||
+	    (l2 = atomic_load_explicit(&registry[n >> REG_L2_BITS],
+	    memory_order_acquire)) == NULL)
+		return false;
+	n &= (1u << REG_L2_BITS) - 1;
+	return (atomic_load_explicit(&l2[n / 64], memory_order_relaxed) >>
+	    (n % 64)) & 1;
+}
+
+/* With the mutex held; -1 when the second level cannot be allocated. */
+static int
+registry_set(uintptr_t a, bool on)
+{
+	atomic_uint_least64_t	*l2;
+	uintptr_t		 n = a >> MWI_ARENA_SHIFT;
+	_Atomic(atomic_uint_least64_t *) *slot = &registry[n >> REG_L2_BITS];
+
+	if ((l2 = atomic_load(slot)) == NULL) {
+		if ((l2 = calloc(REG_L2_WORDS, sizeof(*l2))) == NULL)
+			return -1;
+		atomic_store_explicit(slot, l2, memory_order_release);
+	}
+	n &= (1u << REG_L2_BITS) - 1;
+	if (on)
+		atomic_fetch_or(&l2[n / 64], UINT64_C(1) << (n % 64));
+	else
+		atomic_fetch_and(&l2[n / 64], ~(UINT64_C(1) << (n % 64)));
+	return 0;
+}
+
+/* ---- arenas and pools (with the mutex held) ---------------------------- */
+
+static struct mwi_arena *
+arena_of(uintptr_t a)
+{
+	return (struct mwi_arena *)(a & ~(uintptr_t)(ARENA_SIZE - 1));
+}
+
+static size_t
+pool_index(const struct mwi_pool *p)
+{
+	return (size_t)(p - arena_of((uintptr_t)p)->pools);
+}
+
+static char *
+pool_base(const struct mwi_pool *p)
+{
+	return (char *)arena_of((uintptr_t)p) + (pool_index(p) << POOL_SHIFT);
+}
+
+static void
+list_unlink(struct mwi_arena **head, struct mwi_arena *a)
+{
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		*head = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	a->next = a->prev = NULL;
+}
+
+static void
+list_push(struct mwi_arena **head, struct mwi_arena *a)
+{
+	a->prev = NULL;
+	a->next = *head;
+	if (*head != NULL)
+		(*head)->prev = a;
+	*head = a;
+}
+
+static struct mwi_arena *
+arena_new(void)
+{
+	struct mwi_arena	*a;
+
+	if ((a = mwi_map_aligned(ARENA_SIZE, ARENA_SIZE)) == NULL)
+		return NULL;
+	if (registry_set((uintptr_t)a, true) == -1) {
+		mwi_unmap(a, ARENA_SIZE);
+		errno = ENOMEM;
+		return NULL;
+	}
+	mwi_name_anon(a, ARENA_SIZE, MWI_ARENA_NAME);
+	a->magic = MWI_ARENA_MAGIC ^ (uintptr_t)a;
+	a->version = MWI_ARENA_VERSION;
+	a->pool_size = POOL_SIZE;
+	a->arena_size = ARENA_SIZE;
+	a->npools = NPOOLS;
+	for (uint32_t i = 1; i < NPOOLS; i++)
+		a->pools[i].next_free = i + 1 < NPOOLS ? i + 1 : 0;
+	a->free_head = 1;
+	a->nfree = NPOOLS - 1;
+	narenas++;
+	return a;
+}
+
+static void
+arena_free(struct mwi_arena *a)
+{
+	registry_set((uintptr_t)a, false);
+	a->magic = 0;
+	narenas--;
+	mwi_unmap(a, ARENA_SIZE);
+}
+
+/* An arena with a free pool: a used one first, then the spare, then new. */
+static struct mwi_arena *
+arena_usable(void)
+{
+	struct mwi_arena	*a;
+
+	if (usable != NULL)
+		return usable;
+	if ((a = spare) != NULL)
+		spare = NULL;
+	else if ((a = arena_new()) == NULL)
+		return NULL;
+	list_push(&arenas, a);
+	a->next_usable = NULL;
+	usable = a;
+	return a;
+}
+
+static void
+pool_init(struct mwi_pool *p, struct mwi_heap *h, unsigned int c)
+{
+	uint32_t	bsize = (c + 1) * ALIGNMENT;
+
+	p->check = MWI_POOL_MAGIC ^ (uintptr_t)pool_base(p);
+	p->free = NULL;
+	p->heap = h;
+	p->szidx = c;
+	p->state = MWI_POOL_USED;
+	p->bsize = bsize;
+	p->nblocks = POOL_SIZE / bsize;
+	p->recip = (uint32_t)((UINT64_C(1) << 32) / bsize + 1);
+	p->nused = p->ncarved = 0;
+	memset(p->bitmap, 0, sizeof(p->bitmap));
+}
+
+/* A free pool of an arena for heap h and class c; NULL with ENOMEM. */
+static struct mwi_pool *
+pool_take(struct mwi_heap *h, unsigned int c)
+{
+	struct mwi_arena	*a;
+	struct mwi_pool		*p;
+
+	pthread_mutex_lock(&lock);
+	if ((a = arena_usable()) == NULL) {
+		pthread_mutex_unlock(&lock);
+		return NULL;
+	}
+	p = &a->pools[a->free_head];
+	a->free_head = p->next_free;
+	if (--a->nfree == 0)
+		usable = a->next_usable;	/* it was the first */
+	pool_init(p, h, c);
+	h->npools++;
+	pthread_mutex_unlock(&lock);
+	return p;
+}
+
+/* Remove a from the usable list, wherever it is. */
+static void
+usable_remove(struct mwi_arena *a)
+{
+	for (struct mwi_arena **pp = &usable; *pp != NULL;
+	    pp = &(*pp)->next_usable)
+		if (*pp == a) {
+			*pp = a->next_usable;
+			return;
+		}
+}
+
+/* Pool p, empty, back to its arena; with the mutex held. */
+static void
+pool_give_back(struct mwi_pool *p)
+{
+	struct mwi_arena	*a = arena_of((uintptr_t)p);
+
+	p->heap->npools--;
+	p->state = MWI_POOL_FREE;
+	p->heap = NULL;
+	p->szidx = MWI_POOL_UNUSED;
+	p->next_free = a->free_head;
+	a->free_head = (uint32_t)pool_index(p);
+	if (a->nfree++ == 0) {
+		a->next_usable = usable;
+		usable = a;
+	}
+	if (a->nfree < NPOOLS - 1)
+		return;
+	usable_remove(a);		/* empty: kept as the spare, or unmapped */
+	list_unlink(&arenas, a);
+	if (spare == NULL)
+		spare = a;
+	else
+		arena_free(a);
+}
+
+/* ---- blocks ---------------------------------------------------------- */
+
+/* The index of the block at a in pool p; aborts when a is not one. */
+static uint32_t
+block_index(const struct mwi_pool *p, uintptr_t a)
+{
+	uint32_t	off = (uint32_t)(a & (POOL_SIZE - 1));
+	uint32_t	i = (uint32_t)(((uint64_t)off * p->recip) >> 32);
+
+	if (i * p->bsize != off || i >= p->ncarved)
+		corrupt("bogus pointer (inside a block, not its start) %p",
+		    (void *)a);
+	return i;
+}
+
+static void
+bit_set(struct mwi_pool *p, uint32_t i)
+{
+	p->bitmap[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+/* Clear block i's bit; a clear bit is a double free. */
+static void
+bit_clear(struct mwi_pool *p, uint32_t i, const void *b)
+{
+	uint64_t	m = UINT64_C(1) << (i % 64);
+
+	if ((p->bitmap[i / 64] & m) == 0)
+		corrupt("double free of %p", b);
+	p->bitmap[i / 64] &= ~m;
+}
+
+static void *
+block_take(struct mwi_pool *p)
+{
+	void	*b = p->free;
+	uint32_t off = (uint32_t)((uintptr_t)b & (POOL_SIZE - 1));
+
+	p->free = *(void **)b;
+	bit_set(p, (uint32_t)(((uint64_t)off * p->recip) >> 32));
+	p->nused++;
+	return b;
+}
+
+/* Carve the next blocks, up to a page boundary, into the free list. */
+static void
+carve(struct mwi_pool *p)
+{
+	char		*base = pool_base(p);
+	uint32_t	 end = (p->ncarved * p->bsize / CARVE_BYTES + 1) *
+			    CARVE_BYTES;
+	uint32_t	 n = 0;
+	void		**tail = &p->free;
+
+	while (p->ncarved + n < p->nblocks &&
+	    (p->ncarved + n) * p->bsize < end) {
+		*tail = base + (size_t)(p->ncarved + n) * p->bsize;
+		tail = (void **)*tail;
+		n++;
+	}
+	*tail = NULL;
+	p->ncarved += n;
+}
+
+/* The pool of metadata p of arena a, checked; aborts when broken. */
+static struct mwi_pool *
+pool_checked(uintptr_t a)
+{
+	struct mwi_arena	*ar = arena_of(a);
+	size_t			 i = (a >> POOL_SHIFT) & (NPOOLS - 1);
+	struct mwi_pool		*p = &ar->pools[i];
+
+	if (ar->magic != (MWI_ARENA_MAGIC ^ (uintptr_t)ar))
+		corrupt("corrupted arena header at %p (freeing %p)",
+		    (void *)ar, (void *)a);
+	if (i == 0)
+		corrupt("bogus pointer (arena metadata) %p", (void *)a);
+	if (p->check != (MWI_POOL_MAGIC ^ (a & ~(uintptr_t)(POOL_SIZE - 1))))
+		corrupt("corrupted pool header at %p (freeing %p)",
+		    (void *)p, (void *)a);
+	if (p->state == MWI_POOL_FREE || p->szidx >= NCLASSES)
+		corrupt("bogus pointer (in a free pool) %p", (void *)a);
+	return p;
+}
+
+/* ---- heaps ------------------------------------------------------------ */
+
+static void
+used_unlink(struct mwi_heap *h, struct mwi_pool *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		h->used[p->szidx] = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	p->next = p->prev = NULL;
+}
+
+static void
+used_push(struct mwi_heap *h, struct mwi_pool *p)
+{
+	p->prev = NULL;
+	p->next = h->used[p->szidx];
+	if (p->next != NULL)
+		p->next->prev = p;
+	h->used[p->szidx] = p;
+}
+
+/*
+ * Free block b of pool p as its owner (or, the heap abandoned, under the
+ * mutex): its bit, the free list, a full pool back in usedpools, an
+ * empty one back to its arena.
+ */
+static void
+owner_free(struct mwi_pool *p, void *b, bool locked)
+{
+	struct mwi_heap	*h = p->heap;
+
+	bit_clear(p, block_index(p, (uintptr_t)b), b);
+	*(void **)b = p->free;
+	p->free = b;
+	if (p->state == MWI_POOL_FULL) {
+		p->state = MWI_POOL_USED;
+		used_push(h, p);
+	}
+	if (--p->nused > 0 || (p == h->used[p->szidx] && p->next == NULL &&
+	    !atomic_load_explicit(&h->abandoned, memory_order_relaxed)))
+		return;
+	used_unlink(h, p);
+	if (!locked)
+		pthread_mutex_lock(&lock);
+	pool_give_back(p);
+	if (!locked)
+		pthread_mutex_unlock(&lock);
+}
+
+/* Take back the blocks other threads freed into h's pools. */
+static void
+collect(struct mwi_heap *h, bool locked)
+{
+	void	*b = atomic_exchange(&h->thread_free, NULL), *next;
+
+	for (; b != NULL; b = next) {
+		next = *(void **)b;
+		owner_free(pool_checked((uintptr_t)b), b, locked);
+	}
+}
+
+static void heap_abandon(void *);
+
+static void
+heap_key_init(void)
+{
+	if (pthread_key_create(&heap_key, heap_abandon) != 0)
+		corrupt("no thread-specific key for the heaps");
+}
+
+static struct mwi_heap *
+heap_new(void)
+{
+	struct mwi_heap	*h;
+
+	pthread_once(&heap_once, heap_key_init);
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if (pthread_setspecific(heap_key, h) != 0) {
+		free(h);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_lock(&lock);
+	h->next = heaps;
+	if (heaps != NULL)
+		heaps->prev = h;
+	heaps = h;
+	pthread_mutex_unlock(&lock);
+	tls_heap = h;
+	return h;
+}
+
+/* With the mutex held: an abandoned heap that owns nothing goes. */
+static void
+heap_reap(struct mwi_heap *h)
+{
+	if (!atomic_load(&h->abandoned) || h->npools > 0)
+		return;
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		heaps = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	free(h);
+}
+
+/*
+ * Thread exit: the heap is marked abandoned, then what other threads
+ * freed is taken back, under the mutex. A thread that pushed a block
+ * meanwhile sees the mark after its push (both sequentially consistent)
+ * and takes its list back itself, under the mutex: no block is left
+ * behind in a list nobody reads.
+ */
+static void
+heap_abandon(void *arg)
+{
+	struct mwi_heap	*h = arg;
+
+	pthread_mutex_lock(&lock);
+	atomic_store(&h->abandoned, true);
+	collect(h, true);
+	for (unsigned int c = 0; c < NCLASSES; c++) {
+		struct mwi_pool	*p, *next;
+
+		for (p = h->used[c]; p != NULL; p = next) {
+			next = p->next;
+			if (p->nused == 0) {
+				used_unlink(h, p);
+				pool_give_back(p);
+			}
+		}
+	}
+	heap_reap(h);
+	pthread_mutex_unlock(&lock);
+	tls_heap = NULL;
+}
+
+static void
+remote_free(struct mwi_pool *p, void *b)
+{
+	struct mwi_heap	*h = p->heap;
+	void		*head;
+
+	if (!atomic_load(&h->abandoned)) {
+		head = atomic_load_explicit(&h->thread_free,
+		    memory_order_relaxed);
+		do
+			*(void **)b = head;
+		while (!atomic_compare_exchange_weak(&h->thread_free, &head, b));
+		if (!atomic_load(&h->abandoned))
+			return;
+		b = NULL;		/* now in the list: collected below */
+	}
+	pthread_mutex_lock(&lock);
+	if (b != NULL)
+		owner_free(p, b, true);
+	collect(h, true);
+	heap_reap(h);
+	pthread_mutex_unlock(&lock);
+}
+
+/* ---- large blocks ----------------------------------------------------- */
+
+static void *
+large_alloc(size_t n)
+{
+	struct large_header	*h;
+
+	if (n > SIZE_MAX - sizeof(*h)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if ((h = malloc(sizeof(*h) + n)) == NULL)
+		return NULL;
+	h->size = n;
+	h->check = LARGE_MAGIC ^ (uintptr_t)(h + 1);
+	atomic_fetch_add_explicit(&large_count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&large_bytes, n, memory_order_relaxed);
+	return h + 1;
+}
+
+/*
+ * The header of a large block; aborts when ptr is none of ours. It reads
+ * the 16 bytes before ptr, which belong to malloc(3) when ptr came from
+ * it: not instrumented, so that AddressSanitizer lets the check run.
+ */
+static struct large_header * __attribute__((no_sanitize_address))
+large_header(void *ptr)
+{
+	struct large_header	*h = (struct large_header *)ptr - 1;
+
+	if (((uintptr_t)ptr & (ALIGNMENT - 1)) != 0 ||
+	    h->check != (LARGE_MAGIC ^ (uintptr_t)ptr))
+		corrupt("bogus pointer (not from mw_malloc, or freed twice) %p",
+		    ptr);
+	return h;
+}
+
+static void
+large_free(void *ptr)
+{
+	struct large_header	*h = large_header(ptr);
+
+	atomic_fetch_sub_explicit(&large_count, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&large_bytes, h->size, memory_order_relaxed);
+	h->check = 0;
+	free(h);
+}
+
+/* ---- the interface ---------------------------------------------------- */
+
+static unsigned int
+class_of(size_t n)
+{
+	return n == 0 ? 0 : (unsigned int)((n - 1) / ALIGNMENT);
+}
+
+static void * __attribute__((noinline))
+malloc_slow(size_t n)
+{
+	struct mwi_heap	*h = tls_heap;
+	struct mwi_pool	*p;
+	unsigned int	 c = class_of(n);
+
+	if (n > SMALL_MAX)
+		return large_alloc(n);
+	if (h == NULL && (h = heap_new()) == NULL)
+		return NULL;
+	if (atomic_load_explicit(&h->thread_free, memory_order_relaxed) != NULL)
+		collect(h, false);
+	for (;;) {
+		if ((p = h->used[c]) == NULL) {
+			if ((p = pool_take(h, c)) == NULL)
+				return NULL;
+			used_push(h, p);
+		}
+		if (p->free == NULL && p->ncarved < p->nblocks)
+			carve(p);
+		if (p->free != NULL)
+			return block_take(p);
+		used_unlink(h, p);	/* full: out of usedpools */
+		p->state = MWI_POOL_FULL;
+	}
+}
+
+void *
+mw_malloc(size_t n)
+{
+	struct mwi_heap	*h = tls_heap;
+	struct mwi_pool	*p;
+
+	if (n - 1 < SMALL_MAX && h != NULL &&
+	    (p = h->used[(n - 1) / ALIGNMENT]) != NULL && p->free != NULL)
+		return block_take(p);
+	return malloc_slow(n);
+}
+
+void *
+mw_calloc(size_t n, size_t size)
+{
+	void	*p;
+	size_t	 total;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if ((p = mw_malloc(total)) != NULL)
+		memset(p, 0, total);
+	return p;
+}
+
+void
+mw_free(void *ptr)
+{
+	uintptr_t	 a = (uintptr_t)ptr;
+	struct mwi_pool	*p;
+
+	if (ptr == NULL)
+		return;
+	if (!registry_has(a)) {
+		large_free(ptr);
+		return;
+	}
+	p = pool_checked(a);
+	if (p->heap == tls_heap)
+		owner_free(p, ptr, false);
+	else {
+		(void)block_index(p, a);	/* checked before it is queued */
+		remote_free(p, ptr);
+	}
+}
+
+size_t
+mw_usable_size(const void *ptr)
+{
+	if (ptr == NULL)
+		return 0;
+	if (!registry_has((uintptr_t)ptr))
+		return large_header((void *)ptr)->size;
+	return pool_checked((uintptr_t)ptr)->bsize;
+}
+
+void *
+mw_realloc(void *ptr, size_t n)
+{
+	size_t	 old;
+	void	*q;
+
+	if (ptr == NULL)
+		return mw_malloc(n);
+	old = mw_usable_size(ptr);
+	if (n <= SMALL_MAX && registry_has((uintptr_t)ptr) &&
+	    class_of(n) == class_of(old))
+		return ptr;
+	if ((q = mw_malloc(n)) == NULL)
+		return NULL;
+	memcpy(q, ptr, old < n ? old : n);
+	mw_free(ptr);
+	return q;
+}
+
+/* ---- introspection ----------------------------------------------------- */
+
+/*
+ * These read the metadata under the mutex. Another thread's pools change
+ * under them without it (its own malloc and free take no lock), so what
+ * they tell of those is a recent state, exact only when the other
+ * threads stand still; blocks freed by other threads count as in use
+ * until their owner takes them back.
+ */
+int
+mw_alloc_info(const void *ptr, struct mw_alloc_info *info)
+{
+	uintptr_t		 a = (uintptr_t)ptr;
+	struct mwi_arena	*ar = arena_of(a);
+	struct mwi_pool		*p;
+	uint32_t		 off, i;
+	int			 rc = 0;
+
+	memset(info, 0, sizeof(*info));
+	if (!registry_has(a))
+		return 0;
+	pthread_mutex_lock(&lock);
+	p = &ar->pools[(a >> POOL_SHIFT) & (NPOOLS - 1)];
+	off = (uint32_t)(a & (POOL_SIZE - 1));
+	if (p != &ar->pools[0] && p->state != MWI_POOL_FREE &&
+	    off < p->nblocks * p->bsize) {
+		i = (uint32_t)(((uint64_t)off * p->recip) >> 32);
+		info->arena = ar;
+		info->pool = pool_base(p);
+		info->size_class = p->szidx;
+		info->block_size = p->bsize;
+		info->block = i;
+		info->block_start = pool_base(p) + (size_t)i * p->bsize;
+		info->allocated = (p->bitmap[i / 64] >> (i % 64)) & 1;
+		rc = 1;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+static void
+count_pool(struct mw_alloc_stats *st, const struct mwi_pool *p)
+{
+	if (p->state == MWI_POOL_FREE || p->nused == 0)
+		st->pools_empty++;
+	else if (p->nused == p->nblocks)
+		st->pools_full++;
+	else
+		st->pools_used++;
+	if (p->state == MWI_POOL_FREE)
+		return;
+	st->classes[p->szidx].pools++;
+	st->classes[p->szidx].blocks += p->nused;
+	st->classes[p->szidx].bytes += (size_t)p->nused * p->bsize;
+}
+
+void
+mw_alloc_stats(struct mw_alloc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&lock);
+	for (struct mwi_arena *a = arenas; a != NULL; a = a->next) {
+		st->arenas++;
+		for (unsigned int i = 1; i < NPOOLS; i++)
+			count_pool(st, &a->pools[i]);
+	}
+	if (spare != NULL) {
+		st->arenas++;
+		st->pools_empty += NPOOLS - 1;
+	}
+	pthread_mutex_unlock(&lock);
+	st->bytes_mapped = st->arenas * ARENA_SIZE;
+	st->large_blocks = atomic_load(&large_count);
+	st->large_bytes = atomic_load(&large_bytes);
+}
+
+static void
+describe_pool(struct mw_alloc_pool *out, const struct mwi_arena *a,
+    unsigned int i)
+{
+	const struct mwi_pool	*p = &a->pools[i];
+
+	memset(out, 0, sizeof(*out));
+	out->arena = a;
+	out->pool = (const char *)a + ((size_t)i << POOL_SHIFT);
+	out->index = i;
+	out->in_use = p->state != MWI_POOL_FREE;
+	if (!out->in_use)
+		return;
+	out->size_class = p->szidx;
+	out->block_size = p->bsize;
+	out->blocks = p->nblocks;
+	out->carved = p->ncarved;
+	out->used = p->nused;
+}
+
+/*
+ * Every pool of every arena, under the mutex: fn must not call the
+ * allocator. It stops at fn's first non-zero return, which it returns.
+ */
+int
+mw_alloc_walk(mw_alloc_walk_fn fn, void *ctx)
+{
+	struct mw_alloc_pool	 pool;
+	struct mwi_arena	*a;
+	int			 rc = 0;
+
+	pthread_mutex_lock(&lock);
+	for (a = arenas; a != NULL && rc == 0; a = a->next)
+		for (unsigned int i = 1; i < NPOOLS && rc == 0; i++) {
+			describe_pool(&pool, a, i);
+			rc = fn(ctx, &pool);
+		}
+	for (unsigned int i = 1; spare != NULL && i < NPOOLS && rc == 0; i++) {
+		describe_pool(&pool, spare, i);
+		rc = fn(ctx, &pool);
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+/* ---- fork ----------------------------------------------------------- */
+
+/*
+ * The child of fork inherits the mutex in whatever state: it is taken
+ * around fork so that the child gets it unlocked and consistent. The
+ * other threads' heaps stay in the child, owned by threads it does not
+ * have: blocks freed into their pools wait in their thread_free lists.
+ */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void
+fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void
+fork_child(void)
+{
+	pthread_mutex_unlock(&lock);	/* the child's one thread holds it */
+}
+
+static void __attribute__((constructor))
+alloc_init(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
