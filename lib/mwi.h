@@ -340,31 +340,38 @@ enum { MWI_POOL_FREE, MWI_POOL_USED, MWI_POOL_FULL };
 
 struct mwi_heap;
 
+/*
+ * A pool's metadata: one cache line, all that a malloc or a free of its
+ * blocks reads but for its bit in the arena's bitmaps. A free block
+ * holds, in its first word, the next free block.
+ */
 struct mwi_pool {
 	uint64_t	 check;		/* MWI_POOL_MAGIC ^ the pool's address */
 	void		*free;		/* the owner's free blocks */
 	struct mwi_heap	*heap;		/* owner; NULL while free */
 	struct mwi_pool	*next, *prev;	/* the owner's usedpools[szidx] */
-	uint32_t	 szidx;		/* size class; MWI_POOL_UNUSED */
-	uint32_t	 state;		/* MWI_POOL_* */
-	uint32_t	 bsize;		/* (szidx + 1) * 16 */
-	uint32_t	 nblocks;	/* POOL_SIZE / bsize */
+	uint16_t	 szidx;		/* size class; MWI_POOL_UNUSED */
+	uint16_t	 state;		/* MWI_POOL_* */
+	uint16_t	 bsize;		/* (szidx + 1) * 16 */
+	uint16_t	 nblocks;	/* POOL_SIZE / bsize */
 	uint32_t	 recip;		/* 2^32 / bsize + 1: offset -> index */
-	uint32_t	 nused;		/* blocks handed out */
-	uint32_t	 ncarved;	/* blocks carved so far */
+	uint16_t	 nused;		/* blocks handed out */
+	uint16_t	 ncarved;	/* blocks carved so far */
 	uint32_t	 next_free;	/* the arena's free pools; 0 ends */
-	uint64_t	 bitmap[MWI_BITMAP_WORDS];	/* 1: handed out */
-};
+	uint32_t	 pad;
+} __attribute__((aligned(64)));
 
 struct mwi_arena {
 	uint64_t	 magic;		/* MWI_ARENA_MAGIC ^ its address */
 	uint32_t	 version;	/* MWI_ARENA_VERSION */
 	uint32_t	 pool_size, arena_size, npools;
-	struct mwi_arena *next, *prev;	/* all arenas in use */
+	struct mwi_arena *next, *prev;	/* in use, or spare */
 	struct mwi_arena *next_usable;	/* those with a free pool */
 	uint32_t	 nfree;		/* free pools */
 	uint32_t	 free_head;	/* the first free pool; 0: none */
 	struct mwi_pool	 pools[MWI_ARENA_POOLS];	/* [0]: this header */
+	uint64_t	 bitmaps[MWI_ARENA_POOLS][MWI_BITMAP_WORDS];
+					/* pool i's blocks: 1 handed out */
 };
 
 /* ---- classify.c ---------------------------------------------------- */
