@@ -50,6 +50,7 @@ enum mw_kind {
 	MW_KIND_GLIBC_ARENA,	/* a heap of a glibc malloc arena but the main */
 	MW_KIND_MALLOC_MMAP,	/* a chunk glibc malloc got from mmap */
 	MW_KIND_PYMALLOC_ARENA,	/* a CPython pymalloc arena */
+	MW_KIND_MEMWALK_ARENA,	/* an arena of mw_malloc (mw_malloc(3)) */
 	MW_KIND_UNMAPPED,	/* an address in no region (never a region) */
 	MW_KIND_COUNT
 };
@@ -227,6 +228,7 @@ enum mw_object_type {
 	MW_OBJECT_PY_INT,	/* a small int of CPython's cache */
 	MW_OBJECT_PY_BLOCK,	/* a block of a pymalloc pool */
 	MW_OBJECT_MALLOC_CHUNK,	/* a glibc chunk served by mmap */
+	MW_OBJECT_MW_BLOCK,	/* a block of a pool of mw_malloc */
 };
 
 struct mw_object {
@@ -235,10 +237,10 @@ struct mw_object {
 	uint64_t	 size;		/* its size in bytes */
 	int64_t		 value;		/* PY_INT */
 	uint64_t	 refcnt;	/* PY_INT */
-	uint64_t	 arena, pool;	/* PY_BLOCK: their addresses */
-	unsigned int	 size_class;	/* PY_BLOCK: szidx */
-	unsigned int	 block;		/* PY_BLOCK: index in the pool */
-	int		 allocated;	/* PY_BLOCK: 1 in use, 0 free */
+	uint64_t	 arena, pool;	/* PY_BLOCK, MW_BLOCK: their addresses */
+	unsigned int	 size_class;	/* PY_BLOCK, MW_BLOCK */
+	unsigned int	 block;		/* PY_BLOCK, MW_BLOCK: index in the pool */
+	int		 allocated;	/* PY_BLOCK, MW_BLOCK: 1 in use, 0 free */
 };
 
 /* Everything memwalk can say about one address. */
@@ -261,6 +263,8 @@ struct mw_answer {
 #define MW_PROC_STOP	0x2u	/* interrupt running threads for their SP */
 
 struct mw_proc;
+struct mw_alloc_arena;
+struct mw_alloc_stats;
 
 struct mw_proc	*mw_proc_open(pid_t pid, unsigned int flags);
 struct mw_proc	*mw_proc_open_each(pid_t pid, unsigned int flags,
@@ -276,6 +280,10 @@ const struct mw_thread *mw_proc_thread(const struct mw_proc *p, pid_t tid);
 const struct mw_python *mw_proc_python(const struct mw_proc *p);
 int		 mw_proc_where(struct mw_proc *p, uint64_t addr,
 		    struct mw_answer *answer);
+const struct mw_alloc_arena *mw_proc_alloc_arenas(const struct mw_proc *p,
+		    size_t *count);
+int		 mw_proc_alloc_stats(const struct mw_proc *p,
+		    struct mw_alloc_stats *stats);
 void		 mw_proc_close(struct mw_proc *p);
 
 /*
@@ -319,6 +327,14 @@ struct mw_alloc_stats {
 	}		 classes[MW_ALLOC_CLASSES];
 	size_t		 large_blocks;	/* from malloc(3) */
 	size_t		 large_bytes;	/* as asked */
+};
+
+/* An arena of another process, read from outside (mw_proc_alloc_arenas). */
+struct mw_alloc_arena {
+	uint64_t	 start;		/* 1 MiB from here */
+	size_t		 pools_used, pools_full, pools_empty;
+	size_t		 blocks;	/* in use */
+	size_t		 bytes;		/* blocks * their size */
 };
 
 /* One pool, as mw_alloc_walk shows it. */

@@ -374,6 +374,18 @@ struct mwi_arena {
 					/* pool i's blocks: 1 handed out */
 };
 
+/* ---- mwarena.c: the bundled allocator's arenas, from outside ---------- */
+
+struct mwi_mwalloc {
+	size_t			 n, cap;
+	struct mw_alloc_arena	*v;		/* by address */
+	struct mw_alloc_stats	 stats;		/* large_*: unknown, 0 */
+};
+int	 mwi_mwalloc_label(pid_t pid, struct mw_maps *m,
+	    struct mw_label *labels, struct mwi_mwalloc *w);
+void	 mwi_mwalloc_free(struct mwi_mwalloc *w);
+int	 mwi_mwalloc_object(pid_t pid, uint64_t addr, struct mw_object *obj);
+
 /* ---- classify.c ---------------------------------------------------- */
 
 /*

@@ -7,6 +7,7 @@
  *
  *   maps.c / smaps    regions[i], kinds by name and ELF headers
  *   threads.c         thread-stack (and the guard below), [stack]: tid
+ *   mwarena.c         memwalk-arena: the arenas of mw_malloc
  *   glibc.c           glibc-arena heaps and reserves, [heap]: arena 0,
  *                     malloc-mmap chunks
  *   python.c          pymalloc-arena; the small-int cache, the version
@@ -36,6 +37,7 @@ struct mw_proc {
 	struct mw_label		*labels;
 	struct mwi_threads	 threads;
 	struct mwi_glibc	 glibc;
+	struct mwi_mwalloc	 mwalloc;
 	struct mwi_symcache	*syms;
 	bool			 is_python;
 	struct mw_python	 python;
@@ -69,6 +71,9 @@ run_passes(struct mw_proc *p)
 	    fatal(errno))
 		return -1;
 	mwi_threads_label(&p->threads, p->maps, p->labels);
+	if (mwi_mwalloc_label(p->pid, p->maps, p->labels, &p->mwalloc) == -1 &&
+	    fatal(errno))
+		return -1;
 	if (mwi_glibc_label(p->pid, p->maps, p->labels, &p->glibc) == -1 &&
 	    fatal(errno))
 		return -1;
@@ -167,6 +172,20 @@ mw_proc_thread(const struct mw_proc *p, pid_t tid)
 	return NULL;
 }
 
+const struct mw_alloc_arena *
+mw_proc_alloc_arenas(const struct mw_proc *p, size_t *count)
+{
+	*count = p->mwalloc.n;
+	return p->mwalloc.v;
+}
+
+int
+mw_proc_alloc_stats(const struct mw_proc *p, struct mw_alloc_stats *stats)
+{
+	*stats = p->mwalloc.stats;
+	return p->mwalloc.n > 0;
+}
+
 const struct mw_python *
 mw_proc_python(const struct mw_proc *p)
 {
@@ -202,6 +221,8 @@ find_object(struct mw_proc *p, const struct mw_region *r, uint64_t addr,
 		if (rc != 0)
 			return rc;
 	}
+	if (r->kind == MW_KIND_MEMWALK_ARENA)
+		return mwi_mwalloc_object(p->pid, addr, &a->object);
 	return chunk_object(p->pid, r, addr, &a->object);
 }
 
@@ -240,6 +261,7 @@ mw_proc_close(struct mw_proc *p)
 	if (p == NULL)
 		return;
 	mwi_threads_free(&p->threads);
+	mwi_mwalloc_free(&p->mwalloc);
 	mwi_symcache_free(p->syms);
 	mw_maps_free(p->maps);
 	free(p->labels);

@@ -65,6 +65,7 @@ static const char *const kind_names[MW_KIND_COUNT] = {
 	[MW_KIND_GLIBC_ARENA] = "glibc-arena",
 	[MW_KIND_MALLOC_MMAP] = "malloc-mmap",
 	[MW_KIND_PYMALLOC_ARENA] = "pymalloc-arena",
+	[MW_KIND_MEMWALK_ARENA] = "memwalk-arena",
 	[MW_KIND_UNMAPPED] = "unmapped",
 };
 

@@ -9,6 +9,7 @@
  *   cmd_where.c addresses -> regions, sections, symbols, objects
  *   objects.c   the map summed per ELF object (--objects)
  *   cmd_py.c    a CPython process: version, small ints, pymalloc
+ *   cmd_arenas.c the arenas of mw_malloc, glibc and pymalloc, one format
  *
  * The CLI knows nothing of memory: libmemwalk answers, the CLI formats.
  * Exit status: 0 ok, 1 a target could not be read, 2 usage error.
@@ -73,6 +74,7 @@ void	 json_region(const struct mw_region *r);
 void	 json_region_open(const struct mw_region *r);
 unsigned int proc_flags(const struct options *o);
 int	 cmd_py(const struct options *o, int argc, char **argv);
+int	 cmd_arenas(const struct options *o, int argc, char **argv);
 int	 show_objects(pid_t pid, const struct mw_maps *m,
 	    const struct options *o);
 int	 cmd_maps(const struct options *o, int argc, char **argv);

@@ -10,6 +10,7 @@
  *   glibc-arena    arena 2, heap 0       (reserve: "arena 2, heap 0 reserve")
  *   malloc-mmap    chunk of 1.0M
  *   pymalloc-arena pymalloc arena 3
+ *   memwalk-arena  memwalk arena 0     (the index of its first arena)
  *   anything       the label's note, if any
  */
 #include "config.h"
@@ -83,6 +84,9 @@ describe_region(char *buf, size_t size, const struct mw_proc *p,
 		break;
 	case MW_KIND_PYMALLOC_ARENA:
 		len = add(buf, 0, size, "pymalloc arena %d", l->arena);
+		break;
+	case MW_KIND_MEMWALK_ARENA:
+		len = add(buf, 0, size, "memwalk arena %d", l->arena);
 		break;
 	default:
 		break;
@@ -202,6 +206,13 @@ describe_object(char *buf, size_t size, const struct mw_object *o)
 		size_text(o->size, chunk);
 		return add(buf, 0, size, "malloc chunk of %s at 0x%llx", chunk,
 		    (unsigned long long)o->start);
+	case MW_OBJECT_MW_BLOCK:
+		return add(buf, 0, size, "memwalk block %u of %llu bytes "
+		    "(class %u) at 0x%llx, pool 0x%llx, arena 0x%llx, %s",
+		    o->block, (unsigned long long)o->size, o->size_class,
+		    (unsigned long long)o->start, (unsigned long long)o->pool,
+		    (unsigned long long)o->arena,
+		    o->allocated ? "allocated" : "free");
 	default:
 		buf[0] = '\0';
 		return 0;
@@ -223,7 +234,9 @@ json_object(const struct mw_object *o)
 		json_u64("refcnt", o->refcnt);
 		break;
 	case MW_OBJECT_PY_BLOCK:
-		out_str("pymalloc-block\"");
+	case MW_OBJECT_MW_BLOCK:
+		out_str(o->type == MW_OBJECT_PY_BLOCK ? "pymalloc-block\"" :
+		    "memwalk-block\"");
 		json_addr("arena", o->arena);
 		json_addr("pool", o->pool);
 		json_u64("size_class", o->size_class);

@@ -4,6 +4,7 @@
  *   memwalk [-x] [--json] [--objects | --totals] [--stop] PID|NAME
  *   memwalk where [--json] [--stop] [--no-procmap-query] PID|NAME ADDR... | -
  *   memwalk py [--json] PID|NAME
+ *   memwalk arenas [--json] PID|NAME
  *
  * Options may stand anywhere (getopt_long permutes). Everything else
  * lives in the cmd_*.c files; this one only decides which runs.
@@ -26,7 +27,8 @@ usage(FILE *fp)
 	    "pid | name\n"
 	    "       memwalk where [--json] [--no-procmap-query] [--stop] "
 	    "pid | name addr ... | -\n"
-	    "       memwalk py [--json] pid | name\n");
+	    "       memwalk py [--json] pid | name\n"
+	    "       memwalk arenas [--json] pid | name\n");
 }
 
 static const struct option long_options[] = {
@@ -163,6 +165,9 @@ main(int argc, char **argv)
 	} else if (n > 0 && strcmp(operands[0], "py") == 0) {
 		refuse_options(&o, "py", false, false, false, true);
 		rc = cmd_py(&o, n - 1, operands + 1);
+	} else if (n > 0 && strcmp(operands[0], "arenas") == 0) {
+		refuse_options(&o, "arenas", false, false, false, true);
+		rc = cmd_arenas(&o, n - 1, operands + 1);
 	} else {
 		refuse_options(&o, NULL, false, true, true, true);
 		rc = cmd_maps(&o, n, operands);

@@ -475,6 +475,64 @@ START_TEST(calloc_realloc_edges)
 }
 END_TEST
 
+/* ---- from outside ---------------------------------------------------------- */
+
+/*
+ * tests/alloc_target counts its own arenas (mw_alloc_stats) and prints
+ * them; mw_proc reads them from outside: the same figures, the region
+ * memwalk-arena, a block in use and a freed one as such.
+ */
+START_TEST(remote_arenas)
+{
+	static char		 path[1024];
+	struct tu_target	*t;
+	struct mw_proc		*p;
+	struct mw_alloc_stats	 st;
+	struct mw_answer	 a;
+	const struct mw_alloc_arena *v;
+	size_t			 n, blocks = 0;
+	char			 name[32];
+
+	snprintf(path, sizeof(path), "%s/tests/alloc_target", TOP_BUILDDIR);
+	t = tu_spawn(path, NULL);
+	ck_assert_ptr_nonnull(p = mw_proc_open(t->pid, 0));
+	ck_assert_int_eq(mw_proc_alloc_stats(p, &st), 1);
+	ck_assert_uint_eq(st.arenas, tu_addr(t, "arenas"));
+	ck_assert_uint_eq(st.pools_used, tu_addr(t, "pools_used"));
+	ck_assert_uint_eq(st.pools_full, tu_addr(t, "pools_full"));
+	ck_assert_uint_eq(st.pools_empty, tu_addr(t, "pools_empty"));
+	for (int c = 0; c < MW_ALLOC_CLASSES; c++) {
+		snprintf(name, sizeof(name), "c%d_pools", c);
+		ck_assert_uint_eq(st.classes[c].pools, tu_addr(t, name));
+		snprintf(name, sizeof(name), "c%d_blocks", c);
+		ck_assert_uint_eq(st.classes[c].blocks, tu_addr(t, name));
+		blocks += st.classes[c].blocks;
+	}
+	v = mw_proc_alloc_arenas(p, &n);
+	ck_assert_uint_eq(n, st.arenas);
+	for (size_t i = 0; i < n; i++)
+		blocks -= v[i].blocks;
+	ck_assert_uint_eq(blocks, 0);
+	ck_assert_int_eq(mw_proc_where(p, tu_addr(t, "live"), &a), 1);
+	ck_assert_int_eq(a.region.kind, MW_KIND_MEMWALK_ARENA);
+	ck_assert_int_eq(a.object.type, MW_OBJECT_MW_BLOCK);
+	ck_assert_int_eq(a.object.allocated, 1);
+	ck_assert_uint_eq(a.object.start, tu_addr(t, "live"));
+	ck_assert_uint_eq(a.object.size, 208);
+	ck_assert_int_eq(mw_proc_where(p, tu_addr(t, "freed") + 3, &a), 1);
+	ck_assert_int_eq(a.object.allocated, 0);
+	ck_assert_uint_eq(a.object.start, tu_addr(t, "freed"));
+	mw_proc_close(p);
+	tu_target_stop(t);
+	/* This process too, as it counts itself. */
+	ck_assert_ptr_nonnull(mw_malloc(64));
+	ck_assert_ptr_nonnull(p = mw_proc_open(0, 0));
+	ck_assert_int_eq(mw_proc_alloc_stats(p, &st), 1);
+	ck_assert_uint_ge(st.arenas, 1);
+	mw_proc_close(p);
+}
+END_TEST
+
 /* ---- ints ----------------------------------------------------------------- */
 
 START_TEST(small_ints)
@@ -525,6 +583,7 @@ main(void)
 	tcase_add_test(tc, introspection);
 	tcase_add_test(tc, calloc_realloc_edges);
 	tcase_add_test(tc, small_ints);
+	tcase_add_test(tc, remote_arenas);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -22,10 +22,13 @@ THREAD_TARGET = os.environ.get("MW_THREAD_TARGET",
                                os.path.join(os.path.dirname(TARGET),
                                             "thread_target"))
 SRCDIR = os.environ["top_srcdir"]
+ALLOC_TARGET = os.environ.get("MW_ALLOC_TARGET",
+                              os.path.join(os.path.dirname(TARGET),
+                                           "alloc_target"))
 
 KINDS = {"anon", "heap", "stack", "vdso", "vvar", "vsyscall", "text",
          "rodata", "data", "bss", "file", "shmem", "guard", "thread-stack",
-         "glibc-arena", "malloc-mmap", "pymalloc-arena"}
+         "glibc-arena", "malloc-mmap", "pymalloc-arena", "memwalk-arena"}
 PYTHON = shutil.which("python3") or "/usr/bin/python3"
 
 
@@ -590,6 +593,55 @@ def test_where_reads_the_whole_map_only_when_it_matters():
         two = maps_opens("where", t.pid, hex(t.addr["heap"]),
                          hex(t.addr["stack"]))
     assert (small, text, heap, two) == (1, 1, 2, 2), (small, text, heap, two)
+
+
+def test_arenas_of_the_bundled_allocator():
+    """memwalk arenas reads mw_malloc's arenas as the target counts them."""
+    with Target(exe=ALLOC_TARGET) as t:
+        doc = json.loads(ok("arenas", "--json", t.pid))
+        table = ok("arenas", t.pid)
+        where = where_json(t.pid, hex(t.addr["live"]), hex(t.addr["freed"]))
+        regions = json.loads(ok("--json", t.pid))["regions"]
+    mw = doc["memwalk"]
+    assert mw["arenas"] == t.addr["arenas"], (mw, t.addr)
+    assert (mw["pools_used"], mw["pools_full"], mw["pools_empty"]) == \
+        (t.addr["pools_used"], t.addr["pools_full"], t.addr["pools_empty"])
+    got = {c["class"]: (c["pools"], c["blocks"]) for c in mw["classes"]}
+    want = {int(k[1:-6]): (v, t.addr[k[:-6] + "_blocks"])
+            for k, v in t.addr.items() if k.endswith("_pools")}
+    assert got == want, (got, want)
+    rows = [a for a in doc["arenas"] if a["allocator"] == "memwalk"]
+    assert len(rows) == mw["arenas"]
+    assert sum(a["blocks"] for a in rows) == sum(b for _, b in want.values())
+    # glibc's main arena, when malloc is glibc's (not AddressSanitizer's)
+    main_arena = any(r["kind"] == "heap" and r.get("arena") == 0
+                     for r in regions)
+    assert main_arena == any(a["allocator"] == "glibc" and a["index"] == 0
+                             and a["path"] == "[heap]"
+                             for a in doc["arenas"]), doc["arenas"]
+    assert table.splitlines()[1].split()[:3] == ["ALLOCATOR", "ARENA",
+                                                 "START-END"]
+    assert re.search(r"^memwalk +0 +[0-9a-f]+-[0-9a-f]+ +1\.0M ", table, re.M)
+    live, freed = where["addresses"]
+    assert live["kind"] == freed["kind"] == "memwalk-arena"
+    assert live["object"]["type"] == "memwalk-block", live
+    assert live["object"]["allocated"] and not freed["object"]["allocated"]
+    assert int(live["object"]["start"], 16) == t.addr["live"]
+    assert live["object"]["size"] == 208 and live["object"]["size_class"] == 12
+    assert "memwalk-arena" in {r["kind"] for r in regions}
+
+
+def test_arenas_of_python_and_glibc():
+    """The same command on python3: pymalloc and glibc arenas, one format."""
+    with Target("-c", PY_SCRIPT, exe=PYTHON) as t:
+        doc = json.loads(ok("arenas", "--json", t.pid))
+        py = json.loads(ok("py", "--json", t.pid))
+    assert doc["memwalk"] is None
+    pools = [a for a in doc["arenas"] if a["allocator"] == "pymalloc"]
+    assert pools and doc["pymalloc"]["arenas"] == py["pymalloc"]["arenas"]
+    assert sum(c["blocks"] for c in doc["pymalloc"]["classes"]) == \
+        sum(c["blocks_used"] for c in py["pymalloc"]["classes"])
+    assert any(a["allocator"] == "glibc" for a in doc["arenas"])
 
 
 def test_py_refuses_non_python():
