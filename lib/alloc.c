@@ -98,6 +98,24 @@
 #define CARVE_BYTES	4096		/* carved into the free list at once */
 #define LARGE_MAGIC	0x6d776c6172676531ULL	/* "mwlarge1" */
 #define SPARE_MAX	64		/* empty arenas kept: 64 MiB */
+#define FILL_FRESH	0xa5		/* --enable-alloc-fill: handed out */
+#define FILL_FREED	0xdd		/* and freed (past the link word) */
+
+/*
+ * With --enable-alloc-fill, a block handed out is filled with FILL_FRESH
+ * (a read before a write shows 0xa5a5...), a freed one with FILL_FREED
+ * but for its first word, the link of the free list (a use after free
+ * shows 0xdddd...).
+ */
+static inline void
+fill(void *b, int c, size_t n)
+{
+#ifdef MW_ALLOC_FILL
+	memset(b, c, n);
+#else
+	(void)b, (void)c, (void)n;
+#endif
+}
 
 _Static_assert(sizeof(struct mwi_arena) <= POOL_SIZE,
     "the metadata of an arena fits in its pool 0");
@@ -450,6 +468,7 @@ block_take(struct mwi_pool *p)
 	p->free = *(void **)b;
 	bit_set(p, (uint32_t)(((uint64_t)off * p->recip) >> 32));
 	p->nused++;
+	fill(b, FILL_FRESH, p->bsize);
 	return b;
 }
 
@@ -529,6 +548,7 @@ owner_free(struct mwi_pool *p, void *b, bool locked)
 	struct mwi_heap	*h = p->heap;
 
 	bit_clear(p, block_index(p, (uintptr_t)b), b);
+	fill((char *)b + sizeof(void *), FILL_FREED, p->bsize - sizeof(void *));
 	*(void **)b = p->free;
 	p->free = b;
 	if (p->state == MWI_POOL_FULL) {
@@ -675,6 +695,7 @@ large_alloc(size_t n)
 		return NULL;
 	h->size = n;
 	h->check = LARGE_MAGIC ^ (uintptr_t)(h + 1);
+	fill(h + 1, FILL_FRESH, n);
 	atomic_fetch_add_explicit(&large_count, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&large_bytes, n, memory_order_relaxed);
 	return h + 1;
@@ -704,6 +725,7 @@ large_free(void *ptr)
 
 	atomic_fetch_sub_explicit(&large_count, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&large_bytes, h->size, memory_order_relaxed);
+	fill(ptr, FILL_FREED, h->size);
 	h->check = 0;
 	free(h);
 }

@@ -533,6 +533,37 @@ START_TEST(remote_arenas)
 }
 END_TEST
 
+/*
+ * --enable-alloc-fill: fresh blocks read 0xa5, freed ones 0xdd past
+ * their link word; without it, nothing is filled (a freed block keeps
+ * what was written).
+ */
+START_TEST(fill_patterns)
+{
+	unsigned char	*p = mw_malloc(100), *big = mw_malloc(2000);
+	size_t		 n = mw_usable_size(p);
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = 0x11;
+	mw_free(p);
+	for (size_t i = sizeof(void *); i < n; i++)
+#ifdef MW_ALLOC_FILL
+		ck_assert_uint_eq(p[i], 0xdd);
+#else
+		ck_assert_uint_eq(p[i], 0x11);
+#endif
+#ifdef MW_ALLOC_FILL
+	p = mw_malloc(100);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(p[i], 0xa5);
+	for (size_t i = 0; i < 2000; i++)
+		ck_assert_uint_eq(big[i], 0xa5);
+	mw_free(p);
+#endif
+	mw_free(big);
+}
+END_TEST
+
 /* ---- ints ----------------------------------------------------------------- */
 
 START_TEST(small_ints)
@@ -584,6 +615,7 @@ main(void)
 	tcase_add_test(tc, calloc_realloc_edges);
 	tcase_add_test(tc, small_ints);
 	tcase_add_test(tc, remote_arenas);
+	tcase_add_test(tc, fill_patterns);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
