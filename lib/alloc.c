@@ -10,29 +10,30 @@
  *   | struct mwi_arena:   | blocks of one   |           |     |         |
  *   |  magic, links,      | size class:     |           |     |         |
  *   |  pools[0..63]:      | [b0][b1][b2]... |           |     |         |
- *   |  the metadata of    | ^ carved from   |           |     |         |
- *   |  every pool         |   the start     |           |     |         |
+ *   |  the metadata of    | ^ the lowest    |           |     |         |
+ *   |  every pool,        |   free first    |           |     |         |
+ *   |  bitmaps[0..63]     |                 |           |     |         |
  *   <-- POOL_SIZE 16 KiB -->
  *
  *   pools[i] (struct mwi_pool, one cache line) describes pool i: its
- *   owner heap, size class, block size, blocks carved and in use, the
- *   owner's free list (linked through the first word of each free
- *   block); bitmaps[i], a bit per block, 1 while it is handed out.
- *   Unlike obmalloc, which keeps a pool's header in the pool itself, the
- *   metadata sits apart, in pool 0, as in musl's mallocng: an overflow
- *   out of a block cannot rewrite it, and every free checks it (magic
- *   words keyed to their own addresses, the block at a block boundary,
- *   its bit set). A free reads nothing of the block itself: on a large
- *   working set that read is a cache miss, a third of the time of a
- *   free (measured: a check kept in the block's second word cost 1.7x
- *   mimalloc's time against 1.2x).
+ *   owner heap, size class, block size, blocks in use, and a hint;
+ *   bitmaps[i], a bit per block, 1 while it is free. malloc takes the
+ *   lowest free block (the first set bit from the hint on), free sets
+ *   its bit again. Unlike obmalloc, which keeps a pool's header in the
+ *   pool and its free blocks in a list linked through them, everything
+ *   sits apart, in pool 0, as in musl's mallocng: an overflow out of a
+ *   block cannot rewrite it, every free checks it (magic words keyed to
+ *   their own addresses, the block at a block boundary, its bit clear),
+ *   and neither malloc nor free reads or writes the block itself. On a
+ *   large working set that access is a cache miss: a free list, read
+ *   on malloc, cost 1.8x mimalloc's time on random replacement.
  *
  *   heap (one per thread, struct mwi_heap)
  *     used[c] --> pool <-> pool <-> ...   obmalloc's usedpools: pools of
- *                 ^ malloc takes from     class c with a free block or
- *                   the first             room to carve; a full pool
- *                                         leaves the list and comes
- *                                         back, first, at its next free
+ *                 ^ malloc takes from     class c with a free block; a
+ *                   the first             full pool leaves the list and
+ *                                         comes back, first, at its
+ *                                         next free
  *     thread_free --> block -> block      blocks of its pools freed by
  *                                         other threads (atomic push)
  *
@@ -42,15 +43,15 @@
  *   touching memory that may not be mapped), the heaps.
  *
  * The paths:
- *   malloc, fast    the thread's heap, used[c], pop its free list, set
- *                   the block's bit: no lock, no atomic
- *   malloc, slow    take back the heap's thread_free; carve a page's
- *                   worth of blocks; drop full pools; take a pool from an
- *                   arena, or a new arena (mutex)
- *   free, owner     check, clear the bit, push on the pool's free list
- *   free, other     check, push on the owner heap's thread_free (CAS);
- *                   the owner clears the bit when it takes it back, and
- *                   a double free is found then
+ *   malloc, fast    the thread's heap, used[c], the first set bit of
+ *                   its bitmap, cleared: no lock, no atomic
+ *   malloc, slow    take back the heap's thread_free; drop full pools;
+ *                   take a pool from an arena, or a new arena (mutex)
+ *   free, owner     check, set the bit
+ *   free, other     check, push on the owner heap's thread_free (CAS),
+ *                   linked through the block's first word; the owner
+ *                   sets the bit when it takes it back, and a double
+ *                   free is found then
  *   pool empty      back to its arena (mutex), unless it is its heap's
  *                   last pool of that class (no thrashing at a boundary)
  *   arena empty     kept on the spare list, up to SPARE_MAX; beyond,
@@ -62,11 +63,13 @@
  *   > SMALL_MAX     malloc(3) with a 16-byte header (size, check)
  *
  * Invariants:
- *   - A pool's bitmap, nused, free list and list links change only by
- *     its owner thread, or under the mutex once its heap is abandoned.
- *   - A block is in at most one list: a pool's free list, or a heap's
- *     thread_free; its bit is set exactly while it is handed out or
- *     waits in a thread_free, and nused counts those bits.
+ *   - A pool's bitmap, hint, nused and list links change only by its
+ *     owner thread, or under the mutex once its heap is abandoned.
+ *   - A block's bit is clear exactly while it is handed out or waits in
+ *     a thread_free; nused counts the clear bits of its blocks; every
+ *     bitmap word below hint is 0.
+ *   - A pool in usedpools with nused < nblocks has a set bit at or
+ *     after its hint.
  *   - An arena is in the registry exactly while it is mapped.
  *   - pools[0] is never a pool of blocks.
  *
@@ -95,17 +98,16 @@
 #define POOL_SHIFT	MWI_POOL_SHIFT
 #define ARENA_SIZE	MWI_ARENA_SIZE
 #define NPOOLS		MWI_ARENA_POOLS
-#define CARVE_BYTES	4096		/* carved into the free list at once */
 #define LARGE_MAGIC	0x6d776c6172676531ULL	/* "mwlarge1" */
 #define SPARE_MAX	64		/* empty arenas kept: 64 MiB */
 #define FILL_FRESH	0xa5		/* --enable-alloc-fill: handed out */
-#define FILL_FREED	0xdd		/* and freed (past the link word) */
+#define FILL_FREED	0xdd		/* and freed */
 
 /*
  * With --enable-alloc-fill, a block handed out is filled with FILL_FRESH
  * (a read before a write shows 0xa5a5...), a freed one with FILL_FREED
- * but for its first word, the link of the free list (a use after free
- * shows 0xdddd...).
+ * (a use after free shows 0xdddd...; a block freed by another thread
+ * keeps its first word, its link, until its owner takes it back).
  */
 static inline void
 fill(void *b, int c, size_t n)
@@ -249,7 +251,7 @@ pool_base(const struct mwi_pool *p)
 	return (char *)arena_of((uintptr_t)p) + (pool_index(p) << POOL_SHIFT);
 }
 
-static uint64_t *
+static inline uint64_t *
 bitmap_of(struct mwi_pool *p)
 {
 	return arena_of((uintptr_t)p)->bitmaps[pool_index(p)];
@@ -334,18 +336,20 @@ arena_usable(void)
 static void
 pool_init(struct mwi_pool *p, struct mwi_heap *h, unsigned int c)
 {
-	uint32_t	bsize = (c + 1) * ALIGNMENT;
+	uint32_t	 bsize = (c + 1) * ALIGNMENT, n = POOL_SIZE / bsize;
+	uint64_t	*bm = bitmap_of(p);
 
 	p->check = MWI_POOL_MAGIC ^ (uintptr_t)pool_base(p);
-	p->free = NULL;
 	p->heap = h;
 	p->szidx = (uint16_t)c;
 	p->state = MWI_POOL_USED;
 	p->bsize = (uint16_t)bsize;
-	p->nblocks = (uint16_t)(POOL_SIZE / bsize);
+	p->nblocks = (uint16_t)n;
 	p->recip = (uint32_t)((UINT64_C(1) << 32) / bsize + 1);
-	p->nused = p->ncarved = 0;
-	memset(bitmap_of(p), 0, MWI_BITMAP_WORDS * sizeof(uint64_t));
+	p->nused = p->hint = 0;
+	for (uint32_t w = 0; w < MWI_BITMAP_WORDS; w++)
+		bm[w] = n >= (w + 1) * 64 ? ~UINT64_C(0) : n > w * 64 ?
+		    (UINT64_C(1) << (n - w * 64)) - 1 : 0;
 }
 
 /* A free pool of an arena for heap h and class c; NULL with ENOMEM. */
@@ -415,34 +419,16 @@ pool_give_back(struct mwi_pool *p)
 /* ---- blocks ---------------------------------------------------------- */
 
 /* The index of the block at a in pool p; aborts when a is not one. */
-static uint32_t
+static inline __attribute__((always_inline)) uint32_t
 block_index(const struct mwi_pool *p, uintptr_t a)
 {
 	uint32_t	off = (uint32_t)(a & (POOL_SIZE - 1));
 	uint32_t	i = (uint32_t)(((uint64_t)off * p->recip) >> 32);
 
-	if (i * p->bsize != off || i >= p->ncarved)
+	if (i * p->bsize != off || i >= p->nblocks)
 		corrupt("bogus pointer (inside a block, not its start) %p",
 		    (void *)a);
 	return i;
-}
-
-/* Set block i's bit: handed out. */
-static void
-bit_set(struct mwi_pool *p, uint32_t i)
-{
-	bitmap_of(p)[i / 64] |= UINT64_C(1) << (i % 64);
-}
-
-/* Clear block i's bit; a clear bit is a double free. */
-static void
-bit_clear(struct mwi_pool *p, uint32_t i, const void *b)
-{
-	uint64_t	*w = &bitmap_of(p)[i / 64], m = UINT64_C(1) << (i % 64);
-
-	if ((*w & m) == 0)
-		corrupt("double free of %p", b);
-	*w &= ~m;
 }
 
 /*
@@ -459,37 +445,37 @@ prefetch_bitmap(uintptr_t a)
 	__builtin_prefetch(w + MWI_BITMAP_WORDS / 2, 1);
 }
 
+/* The lowest free block of p, which has one (nused < nblocks). */
 static inline __attribute__((always_inline)) void *
 block_take(struct mwi_pool *p)
 {
-	void		*b = p->free;
-	uint32_t	 off = (uint32_t)((uintptr_t)b & (POOL_SIZE - 1));
+	uint64_t	*bm = bitmap_of(p);
+	uint32_t	 w = p->hint, i;
+	void		*b;
 
-	p->free = *(void **)b;
-	bit_set(p, (uint32_t)(((uint64_t)off * p->recip) >> 32));
+	while (bm[w] == 0)
+		w++;
+	i = w * 64 + (uint32_t)__builtin_ctzll(bm[w]);
+	bm[w] &= bm[w] - 1;
+	p->hint = (uint16_t)w;
 	p->nused++;
+	b = pool_base(p) + (size_t)i * p->bsize;
 	fill(b, FILL_FRESH, p->bsize);
 	return b;
 }
 
-/* Carve the next blocks, up to a page boundary, into the free list. */
-static void
-carve(struct mwi_pool *p)
+/* Set block i's bit again: free. A set bit is a double free. */
+static inline __attribute__((always_inline)) void
+block_give(struct mwi_pool *p, uint32_t i, const void *b)
 {
-	char		*base = pool_base(p);
-	uint32_t	 end = (p->ncarved * p->bsize / CARVE_BYTES + 1) *
-			    CARVE_BYTES;
-	uint16_t	 n = 0;
-	void		**tail = &p->free;
+	uint64_t	*w = &bitmap_of(p)[i / 64], m = UINT64_C(1) << (i % 64);
 
-	while (p->ncarved + n < p->nblocks &&
-	    (p->ncarved + n) * p->bsize < end) {
-		*tail = base + (size_t)(p->ncarved + n) * p->bsize;
-		tail = (void **)*tail;
-		n++;
-	}
-	*tail = NULL;
-	p->ncarved += n;
+	if (*w & m)
+		corrupt("double free of %p", b);
+	*w |= m;
+	if (i / 64 < p->hint)
+		p->hint = (uint16_t)(i / 64);
+	p->nused--;
 }
 
 /* The pool of metadata p of arena a, checked; aborts when broken. */
@@ -542,20 +528,18 @@ used_push(struct mwi_heap *h, struct mwi_pool *p)
  * mutex): the free list, a full pool back in usedpools, an empty one
  * back to its arena.
  */
-static void
-owner_free(struct mwi_pool *p, void *b, bool locked)
+/*
+ * Pool p of heap h was full, or has no block in use any more: back in
+ * usedpools, or back to its arena. Out of the fast path of free.
+ */
+static void __attribute__((noinline))
+pool_changed(struct mwi_heap *h, struct mwi_pool *p, bool locked)
 {
-	struct mwi_heap	*h = p->heap;
-
-	bit_clear(p, block_index(p, (uintptr_t)b), b);
-	fill((char *)b + sizeof(void *), FILL_FREED, p->bsize - sizeof(void *));
-	*(void **)b = p->free;
-	p->free = b;
 	if (p->state == MWI_POOL_FULL) {
 		p->state = MWI_POOL_USED;
 		used_push(h, p);
 	}
-	if (--p->nused > 0 || (p == h->used[p->szidx] && p->next == NULL &&
+	if (p->nused > 0 || (p == h->used[p->szidx] && p->next == NULL &&
 	    !atomic_load_explicit(&h->abandoned, memory_order_relaxed)))
 		return;
 	used_unlink(h, p);
@@ -564,6 +548,15 @@ owner_free(struct mwi_pool *p, void *b, bool locked)
 	pool_give_back(p);
 	if (!locked)
 		pthread_mutex_unlock(&lock);
+}
+
+static inline __attribute__((always_inline)) void
+owner_free(struct mwi_pool *p, void *b, bool locked)
+{
+	block_give(p, block_index(p, (uintptr_t)b), b);
+	fill(b, FILL_FREED, p->bsize);
+	if (p->nused == 0 || p->state == MWI_POOL_FULL)
+		pool_changed(p->heap, p, locked);
 }
 
 /* Take back the blocks other threads freed into h's pools. */
@@ -656,7 +649,7 @@ heap_abandon(void *arg)
 	tls_heap = NULL;
 }
 
-static void
+static void __attribute__((noinline))
 remote_free(struct mwi_pool *p, void *b)
 {
 	struct mwi_heap	*h = p->heap;
@@ -718,7 +711,7 @@ large_header(void *ptr)
 	return h;
 }
 
-static void
+static void __attribute__((noinline))
 large_free(void *ptr)
 {
 	struct large_header	*h = large_header(ptr);
@@ -757,9 +750,7 @@ malloc_slow(size_t n)
 				return NULL;
 			used_push(h, p);
 		}
-		if (p->free == NULL && p->ncarved < p->nblocks)
-			carve(p);
-		if (p->free != NULL)
+		if (p->nused < p->nblocks)
 			return block_take(p);
 		used_unlink(h, p);	/* full: out of usedpools */
 		p->state = MWI_POOL_FULL;
@@ -773,7 +764,7 @@ mw_malloc(size_t n)
 	struct mwi_pool	*p;
 
 	if (n - 1 < SMALL_MAX && h != NULL &&
-	    (p = h->used[(n - 1) / ALIGNMENT]) != NULL && p->free != NULL)
+	    (p = h->used[(n - 1) / ALIGNMENT]) != NULL && p->nused < p->nblocks)
 		return block_take(p);
 	return malloc_slow(n);
 }
@@ -877,7 +868,7 @@ mw_alloc_info(const void *ptr, struct mw_alloc_info *info)
 		info->block_size = p->bsize;
 		info->block = i;
 		info->block_start = pool_base(p) + (size_t)i * p->bsize;
-		info->allocated = (bitmap_of(p)[i / 64] >> (i % 64)) & 1;
+		info->allocated = !((bitmap_of(p)[i / 64] >> (i % 64)) & 1);
 		rc = 1;
 	}
 	pthread_mutex_unlock(&lock);
@@ -934,7 +925,6 @@ describe_pool(struct mw_alloc_pool *out, const struct mwi_arena *a,
 	out->size_class = p->szidx;
 	out->block_size = p->bsize;
 	out->blocks = p->nblocks;
-	out->carved = p->ncarved;
 	out->used = p->nused;
 }
 

@@ -344,7 +344,7 @@ struct mw_alloc_pool {
 	unsigned int	 index;		/* 1 .. 63 in its arena */
 	int		 in_use;	/* 0: free, in its arena's list */
 	unsigned int	 size_class;	/* when in use */
-	size_t		 block_size, blocks, carved, used;
+	size_t		 block_size, blocks, used;
 };
 typedef int	(*mw_alloc_walk_fn)(void *ctx, const struct mw_alloc_pool *pool);
 

@@ -10,7 +10,7 @@
  *   | arena (1 MiB, 1 MiB-aligned)                 | arena ...
  *   | header: magic ^ address, version, sizes      |
  *   | pools[64]: 64 bytes each, one cache line     |
- *   | bitmaps[64][16]: a bit per block, 1 in use   |
+ *   | bitmaps[64][16]: a bit per block, 1 free      |
  *   | pool 1 | pool 2 | ...          | pool 63     |
  *
  * Every 1 MiB boundary of a candidate region (unnamed or named
@@ -77,8 +77,8 @@ pool_valid(const struct mwi_pool *p, uint64_t base, unsigned int i)
 	    MWI_POOL_SHIFT))) && p->state <= MWI_POOL_FULL &&
 	    p->szidx < MW_ALLOC_CLASSES &&
 	    p->bsize == (p->szidx + 1u) * MW_ALLOC_ALIGNMENT &&
-	    p->nblocks == MWI_POOL_SIZE / p->bsize &&
-	    p->ncarved <= p->nblocks && p->nused <= p->ncarved;
+	    p->nblocks == MWI_POOL_SIZE / p->bsize && p->nused <= p->nblocks &&
+	    p->hint < MWI_BITMAP_WORDS;
 }
 
 /* Count the pools of one arena into a and st. */
@@ -228,7 +228,7 @@ mwi_mwalloc_free(struct mwi_mwalloc *w)
 
 /*
  * The block of a memwalk arena that holds addr, read again now: 1 (obj
- * set), 0 (the metadata, a free pool, past the carved blocks), -1.
+ * set), 0 (the metadata, a free pool, past the last block), -1.
  */
 int
 mwi_mwalloc_object(pid_t pid, uint64_t addr, struct mw_object *obj)
@@ -247,7 +247,7 @@ mwi_mwalloc_object(pid_t pid, uint64_t addr, struct mw_object *obj)
 	    i * sizeof(p), &p, sizeof(p)) == -1)
 		return errno == EFAULT || errno == 0 ? 0 : -1;
 	if (p.state == MWI_POOL_FREE || !pool_valid(&p, base, i) ||
-	    off >= (uint32_t)p.ncarved * p.bsize)
+	    off >= (uint32_t)p.nblocks * p.bsize)
 		return 0;
 	b = off / p.bsize;
 	if (mwi_read_mem(pid, base + offsetof(struct mwi_arena, bitmaps) +
@@ -262,6 +262,6 @@ mwi_mwalloc_object(pid_t pid, uint64_t addr, struct mw_object *obj)
 	obj->block = b;
 	obj->start = obj->pool + (uint64_t)b * p.bsize;
 	obj->size = p.bsize;
-	obj->allocated = (word >> (b % 64)) & 1;
+	obj->allocated = !((word >> (b % 64)) & 1);
 	return 1;
 }

@@ -342,12 +342,13 @@ struct mwi_heap;
 
 /*
  * A pool's metadata: one cache line, all that a malloc or a free of its
- * blocks reads but for its bit in the arena's bitmaps. A free block
- * holds, in its first word, the next free block.
+ * blocks reads but for its word of the arena's bitmaps. The blocks
+ * themselves are never read or written by the allocator (but a block
+ * another thread frees, whose first word links it into its owner's
+ * thread_free until the owner takes it back).
  */
 struct mwi_pool {
 	uint64_t	 check;		/* MWI_POOL_MAGIC ^ the pool's address */
-	void		*free;		/* the owner's free blocks */
 	struct mwi_heap	*heap;		/* owner; NULL while free */
 	struct mwi_pool	*next, *prev;	/* the owner's usedpools[szidx] */
 	uint16_t	 szidx;		/* size class; MWI_POOL_UNUSED */
@@ -356,9 +357,9 @@ struct mwi_pool {
 	uint16_t	 nblocks;	/* POOL_SIZE / bsize */
 	uint32_t	 recip;		/* 2^32 / bsize + 1: offset -> index */
 	uint16_t	 nused;		/* blocks handed out */
-	uint16_t	 ncarved;	/* blocks carved so far */
+	uint16_t	 hint;		/* bitmap words below it are all 0 */
 	uint32_t	 next_free;	/* the arena's free pools; 0 ends */
-	uint32_t	 pad;
+	uint32_t	 pad[3];
 } __attribute__((aligned(64)));
 
 struct mwi_arena {
@@ -371,7 +372,7 @@ struct mwi_arena {
 	uint32_t	 free_head;	/* the first free pool; 0: none */
 	struct mwi_pool	 pools[MWI_ARENA_POOLS];	/* [0]: this header */
 	uint64_t	 bitmaps[MWI_ARENA_POOLS][MWI_BITMAP_WORDS];
-					/* pool i's blocks: 1 handed out */
+					/* pool i's blocks: 1 free */
 };
 
 /* ---- mwarena.c: the bundled allocator's arenas, from outside ---------- */
