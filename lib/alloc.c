@@ -45,8 +45,8 @@
  * The paths:
  *   malloc, fast    the thread's heap, used[c], the first set bit of
  *                   its bitmap, cleared: no lock, no atomic
- *   malloc, slow    take back the heap's thread_free; drop full pools;
- *                   take a pool from an arena, or a new arena (mutex)
+ *   malloc, slow    take back the heap's thread_free; take a pool from
+ *                   an arena, or a new arena (mutex)
  *   free, owner     check, set the bit
  *   free, other     check, push on the owner heap's thread_free (CAS),
  *                   linked through the block's first word; the owner
@@ -68,8 +68,8 @@
  *   - A block's bit is clear exactly while it is handed out or waits in
  *     a thread_free; nused counts the clear bits of its blocks; every
  *     bitmap word below hint is 0.
- *   - A pool in usedpools with nused < nblocks has a set bit at or
- *     after its hint.
+ *   - Every pool in usedpools has a free block, a set bit at or after
+ *     its hint: malloc takes out the pool it fills (state FULL).
  *   - An arena is in the registry exactly while it is mapped.
  *   - pools[0] is never a pool of blocks.
  *
@@ -445,9 +445,14 @@ prefetch_bitmap(uintptr_t a)
 	__builtin_prefetch(w + MWI_BITMAP_WORDS / 2, 1);
 }
 
-/* The lowest free block of p, which has one (nused < nblocks). */
+static void pool_filled(struct mwi_heap *h, struct mwi_pool *p);
+
+/*
+ * The lowest free block of p, which has one (every pool in usedpools
+ * does); a pool that this fills leaves usedpools at once.
+ */
 static inline __attribute__((always_inline)) void *
-block_take(struct mwi_pool *p)
+block_take(struct mwi_heap *h, struct mwi_pool *p)
 {
 	uint64_t	*bm = bitmap_of(p);
 	uint32_t	 w = p->hint, i;
@@ -461,6 +466,8 @@ block_take(struct mwi_pool *p)
 	p->nused++;
 	b = pool_base(p) + (size_t)i * p->bsize;
 	fill(b, FILL_FRESH, p->bsize);
+	if (p->nused == p->nblocks)
+		pool_filled(h, p);
 	return b;
 }
 
@@ -528,6 +535,24 @@ used_push(struct mwi_heap *h, struct mwi_pool *p)
  * mutex): the free list, a full pool back in usedpools, an empty one
  * back to its arena.
  */
+/*
+ * Pool p has just given its last free block: out of usedpools, until a
+ * free makes it the first again. The next pool's metadata and bitmap
+ * are asked for now, so that the next malloc of the class finds them.
+ */
+static void __attribute__((noinline))
+pool_filled(struct mwi_heap *h, struct mwi_pool *p)
+{
+	struct mwi_pool	*next = p->next;
+
+	used_unlink(h, p);
+	p->state = MWI_POOL_FULL;
+	if (next != NULL) {
+		__builtin_prefetch(next);
+		__builtin_prefetch(&bitmap_of(next)[next->hint]);
+	}
+}
+
 /*
  * Pool p of heap h was full, or has no block in use any more: back in
  * usedpools, or back to its arena. Out of the fast path of free.
@@ -744,17 +769,12 @@ malloc_slow(size_t n)
 		return NULL;
 	if (atomic_load_explicit(&h->thread_free, memory_order_relaxed) != NULL)
 		collect(h, false);
-	for (;;) {
-		if ((p = h->used[c]) == NULL) {
-			if ((p = pool_take(h, c)) == NULL)
-				return NULL;
-			used_push(h, p);
-		}
-		if (p->nused < p->nblocks)
-			return block_take(p);
-		used_unlink(h, p);	/* full: out of usedpools */
-		p->state = MWI_POOL_FULL;
+	if ((p = h->used[c]) == NULL) {
+		if ((p = pool_take(h, c)) == NULL)
+			return NULL;
+		used_push(h, p);
 	}
+	return block_take(h, p);
 }
 
 void *
@@ -764,8 +784,8 @@ mw_malloc(size_t n)
 	struct mwi_pool	*p;
 
 	if (n - 1 < SMALL_MAX && h != NULL &&
-	    (p = h->used[(n - 1) / ALIGNMENT]) != NULL && p->nused < p->nblocks)
-		return block_take(p);
+	    (p = h->used[(n - 1) / ALIGNMENT]) != NULL)
+		return block_take(h, p);
 	return malloc_slow(n);
 }
 

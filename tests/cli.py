@@ -50,10 +50,21 @@ class Target:
         # Until it blocks reading stdin its stack pointer is not known
         # without --stop: wait, so that two runs see the same.
         for _ in range(200):
-            with open(f"/proc/{self.pid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "S":
-                    break
+            if self.reading_stdin():
+                break
             time.sleep(0.005)
+
+    def reading_stdin(self):
+        """Asleep in read(0, ...): done with what it does before it waits
+        (a python3 allocates on its way there)."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] != "S":
+                return False
+        try:
+            with open(f"/proc/{self.pid}/syscall") as f:
+                return f.read().split()[:2] == ["0", "0x0"]
+        except OSError:
+            return True     # not ours to read: the state will do
 
     def stop(self):
         self.p.stdin.close()
