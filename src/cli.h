@@ -39,6 +39,9 @@ struct options {
 int	 target_resolve(const char *arg, pid_t *pid);
 int	 target_fail(pid_t pid, int err, const char *file);
 void	 target_comm(pid_t pid, char *buf, size_t len);
+void	 target_print_head(pid_t pid);
+int	 target_open_proc(const char *cmd, const struct options *o,
+	    int argc, char **argv, pid_t *pid, struct mw_proc **pp);
 
 /* out.c */
 void	 out_init(bool line_buffered);

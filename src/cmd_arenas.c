@@ -15,8 +15,6 @@
  */
 #include "config.h"
 
-#include <err.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -191,13 +189,9 @@ print_table(pid_t pid, const struct mw_proc *p)
 	struct class_row	 k[MW_ALLOC_CLASSES + MW_PY_CLASSES];
 	struct mw_alloc_stats	 st;
 	const struct mw_python	*py = mw_proc_python(p);
-	char			 comm[64], line[160];
+	char			 line[160];
 
-	target_comm(pid, comm, sizeof(comm));
-	out_dec((uint64_t)pid);
-	out_str(" (");
-	out_text_name(comm);
-	out_str(")\n");
+	target_print_head(pid);
 	snprintf(line, sizeof(line), ROW_FORMAT "\n", "ALLOCATOR", "ARENA",
 	    "START-END", "SIZE", "POOLS U/F/E", "BLOCKS", "IN USE");
 	out_str(line);
@@ -311,24 +305,11 @@ int
 cmd_arenas(const struct options *o, int argc, char **argv)
 {
 	struct mw_proc	*p;
-	size_t		 n;
 	pid_t		 pid;
 	int		 rc;
 
-	if (argc != 1) {
-		warnx(argc == 0 ? "arenas: a PID or process name is needed" :
-		    "arenas: one PID or process name at a time");
-		return EXIT_USAGE;
-	}
-	if ((rc = target_resolve(argv[0], &pid)) != 0)
+	if ((rc = target_open_proc("arenas", o, argc, argv, &pid, &p)) != 0)
 		return rc;
-	if ((p = mw_proc_open(pid, proc_flags(o) & ~MW_PROC_SMAPS)) == NULL)
-		return target_fail(pid, errno, "maps");
-	mw_maps_regions(mw_proc_maps(p), &n);
-	if (n == 0) {		/* a kernel thread, a zombie: say which */
-		mw_proc_close(p);
-		return target_fail(pid, ESRCH, "maps");
-	}
 	if (o->json)
 		print_json(pid, p);
 	else

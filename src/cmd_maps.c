@@ -481,18 +481,6 @@ print_early_rows(const struct mw_proc *p, const struct early_rows *e,
 }
 
 static void
-print_title(pid_t pid)
-{
-	char	comm[64];
-
-	target_comm(pid, comm, sizeof(comm));
-	out_dec((uint64_t)pid);
-	out_str(" (");
-	out_text_name(comm);
-	out_str(")\n");
-}
-
-static void
 print_header(const struct widths *w)
 {
 	out_str("START-END");
@@ -617,7 +605,7 @@ print_table(pid_t pid, const struct mw_proc *p, const struct early_rows *e,
 	v = mw_maps_regions(m, &n);
 	measure(v, n, &w);
 	w.figures = o->extended;
-	print_title(pid);
+	target_print_head(pid);
 	if (!o->totals) {
 		print_header(&w);
 		if (!o->extended && !e->failed && e->n == n &&
@@ -649,7 +637,7 @@ print_rollup(pid_t pid, const struct options *o)
 		out_str("}}\n");
 		return 0;
 	}
-	print_title(pid);
+	target_print_head(pid);
 	for (int i = 0; i < NFIGURES; i++) {
 		out_pad(FIGURE_WIDTH + 1 - strlen(figure_names[i]));
 		out_str(figure_names[i]);

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <err.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -193,13 +192,9 @@ print_pymalloc(const struct mw_python *py)
 static void
 print_table(pid_t pid, const struct mw_proc *p, const struct mw_python *py)
 {
-	char	comm[64], line[160];
+	char	line[160];
 
-	target_comm(pid, comm, sizeof(comm));
-	out_dec((uint64_t)pid);
-	out_str(" (");
-	out_text_name(comm);
-	out_str(")\n");
+	target_print_head(pid);
 	print_line("python", py->version_str[0] != '\0' ? py->version_str :
 	    "unknown version");
 	print_line("object", py->object != NULL ? py->object : "?");
@@ -219,24 +214,11 @@ cmd_py(const struct options *o, int argc, char **argv)
 {
 	const struct mw_python	*py;
 	struct mw_proc		*p;
-	size_t			 n;
 	pid_t			 pid;
 	int			 rc;
 
-	if (argc != 1) {
-		warnx(argc == 0 ? "py: a PID or process name is needed" :
-		    "py: one PID or process name at a time");
-		return EXIT_USAGE;
-	}
-	if ((rc = target_resolve(argv[0], &pid)) != 0)
+	if ((rc = target_open_proc("py", o, argc, argv, &pid, &p)) != 0)
 		return rc;
-	if ((p = mw_proc_open(pid, proc_flags(o) & ~MW_PROC_SMAPS)) == NULL)
-		return target_fail(pid, errno, "maps");
-	mw_maps_regions(mw_proc_maps(p), &n);
-	if (n == 0) {		/* a kernel thread, a zombie: say which */
-		mw_proc_close(p);
-		return target_fail(pid, ESRCH, "maps");
-	}
 	if ((py = mw_proc_python(p)) == NULL) {
 		warnx("%d: not a CPython process (no object defines PyLong_Type)",
 		    (int)pid);

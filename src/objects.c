@@ -144,13 +144,8 @@ put_size_cell(uint64_t bytes, size_t width)
 static void
 print_objects(pid_t pid, const struct objects *os, bool figures)
 {
-	char	comm[64];
-
-	target_comm(pid, comm, sizeof(comm));
-	out_dec((uint64_t)pid);
-	out_str(" (");
-	out_text_name(comm);
-	out_str(")\nBASE                TEXT RODATA   DATA    BSS");
+	target_print_head(pid);
+	out_str("BASE                TEXT RODATA   DATA    BSS");
 	out_str(figures ? "    RSS    PSS  DIRTY OBJECT\n" : " OBJECT\n");
 	for (size_t i = 0; i < os->n; i++) {
 		const struct object *o = &os->v[i];

@@ -258,3 +258,45 @@ target_fail(pid_t pid, int err, const char *file)
 		return EXIT_TARGET;
 	}
 }
+
+/*
+ * The one operand of a command that reads one process whole (py,
+ * arenas): resolved, and the process opened with mw_proc_open. 0 with
+ * *pp set, or the exit status, said.
+ */
+int
+target_open_proc(const char *cmd, const struct options *o, int argc,
+    char **argv, pid_t *pid, struct mw_proc **pp)
+{
+	size_t	n;
+	int	rc;
+
+	if (argc != 1) {
+		warnx(argc == 0 ? "%s: a PID or process name is needed" :
+		    "%s: one PID or process name at a time", cmd);
+		return EXIT_USAGE;
+	}
+	if ((rc = target_resolve(argv[0], pid)) != 0)
+		return rc;
+	if ((*pp = mw_proc_open(*pid, proc_flags(o) & ~MW_PROC_SMAPS)) == NULL)
+		return target_fail(*pid, errno, "maps");
+	mw_maps_regions(mw_proc_maps(*pp), &n);
+	if (n == 0) {		/* a kernel thread, a zombie: say which */
+		mw_proc_close(*pp);
+		return target_fail(*pid, ESRCH, "maps");
+	}
+	return 0;
+}
+
+/* The first line of a report on one process: "PID (comm)". */
+void
+target_print_head(pid_t pid)
+{
+	char	comm[64];
+
+	target_comm(pid, comm, sizeof(comm));
+	out_dec((uint64_t)pid);
+	out_str(" (");
+	out_text_name(comm);
+	out_str(")\n");
+}
