@@ -431,20 +431,6 @@ block_index(const struct mwi_pool *p, uintptr_t a)
 	return i;
 }
 
-/*
- * The two lines of the bitmap of the pool that holds a, asked for before
- * the pool's metadata is read: which word holds a's bit depends on the
- * block size found there, and fetching both at once hides one wait.
- */
-static inline __attribute__((always_inline)) void
-prefetch_bitmap(uintptr_t a)
-{
-	uint64_t	*w = arena_of(a)->bitmaps[(a >> POOL_SHIFT) & (NPOOLS - 1)];
-
-	__builtin_prefetch(w, 1);
-	__builtin_prefetch(w + MWI_BITMAP_WORDS / 2, 1);
-}
-
 static void pool_filled(struct mwi_heap *h, struct mwi_pool *p);
 
 /*
@@ -816,7 +802,6 @@ mw_free(void *ptr)
 		large_free(ptr);
 		return;
 	}
-	prefetch_bitmap(a);
 	p = pool_checked(a);
 	if (p->heap == tls_heap)
 		owner_free(p, ptr, false);
