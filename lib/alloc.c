@@ -880,8 +880,9 @@ mw_alloc_info(const void *ptr, struct mw_alloc_info *info)
 	return rc;
 }
 
-static void
-count_pool(struct mw_alloc_stats *st, const struct mwi_pool *p)
+/* Pool p into st, by state and class: mwarena.c counts the same way. */
+void
+mwi_alloc_count_pool(struct mw_alloc_stats *st, const struct mwi_pool *p)
 {
 	if (p->state == MWI_POOL_FREE || p->nused == 0)
 		st->pools_empty++;
@@ -904,7 +905,7 @@ mw_alloc_stats(struct mw_alloc_stats *st)
 	for (struct mwi_arena *a = arenas; a != NULL; a = a->next) {
 		st->arenas++;
 		for (unsigned int i = 1; i < NPOOLS; i++)
-			count_pool(st, &a->pools[i]);
+			mwi_alloc_count_pool(st, &a->pools[i]);
 	}
 	st->arenas += nspares;
 	st->pools_empty += nspares * (NPOOLS - 1);

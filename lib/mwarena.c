@@ -81,31 +81,31 @@ pool_valid(const struct mwi_pool *p, uint64_t base, unsigned int i)
 	    p->hint < MWI_BITMAP_WORDS;
 }
 
-/* Count the pools of one arena into a and st. */
+/*
+ * Count the valid pools of one arena as mw_alloc_stats counts them
+ * (mwi_alloc_count_pool), into a, and add them to st.
+ */
 static void
 count_arena(const struct mwi_arena *ar, uint64_t base,
     struct mw_alloc_arena *a, struct mw_alloc_stats *st)
 {
+	struct mw_alloc_stats	one;
+
+	memset(&one, 0, sizeof(one));
+	for (unsigned int i = 1; i < MWI_ARENA_POOLS; i++)
+		if (pool_valid(&ar->pools[i], base, i))
+			mwi_alloc_count_pool(&one, &ar->pools[i]);
 	memset(a, 0, sizeof(*a));
 	a->start = base;
-	for (unsigned int i = 1; i < MWI_ARENA_POOLS; i++) {
-		const struct mwi_pool	*p = &ar->pools[i];
-
-		if (!pool_valid(p, base, i))
-			continue;
-		if (p->state == MWI_POOL_FREE || p->nused == 0)
-			a->pools_empty++;
-		else if (p->nused == p->nblocks)
-			a->pools_full++;
-		else
-			a->pools_used++;
-		if (p->state == MWI_POOL_FREE)
-			continue;
-		a->blocks += p->nused;
-		a->bytes += (size_t)p->nused * p->bsize;
-		st->classes[p->szidx].pools++;
-		st->classes[p->szidx].blocks += p->nused;
-		st->classes[p->szidx].bytes += (size_t)p->nused * p->bsize;
+	a->pools_used = one.pools_used;
+	a->pools_full = one.pools_full;
+	a->pools_empty = one.pools_empty;
+	for (unsigned int c = 0; c < MW_ALLOC_CLASSES; c++) {
+		a->blocks += one.classes[c].blocks;
+		a->bytes += one.classes[c].bytes;
+		st->classes[c].pools += one.classes[c].pools;
+		st->classes[c].blocks += one.classes[c].blocks;
+		st->classes[c].bytes += one.classes[c].bytes;
 	}
 	st->arenas++;
 	st->bytes_mapped += MWI_ARENA_SIZE;

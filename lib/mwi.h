@@ -375,6 +375,9 @@ struct mwi_arena {
 					/* pool i's blocks: 1 free */
 };
 
+void	 mwi_alloc_count_pool(struct mw_alloc_stats *st,
+	    const struct mwi_pool *p);
+
 /* ---- mwarena.c: the bundled allocator's arenas, from outside ---------- */
 
 struct mwi_mwalloc {
