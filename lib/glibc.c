@@ -124,7 +124,7 @@ read_batch(pid_t pid, const struct iovec *local, const struct iovec *remote,
 	size_t	done = 0;
 
 	while (done < n) {
-		ssize_t	got = mwi_read_memv(pid, local + done, remote + done,
+		ssize_t	got = mwi_peek_memv(pid, local + done, remote + done,
 		    n - done);
 
 		if (got == -1 && errno == ESRCH)
@@ -572,7 +572,7 @@ scan_region(struct scan *s, const struct mw_region *r,
 
 	if ((w = mwi_malloc(len)) == NULL)
 		return -1;
-	if (mwi_read_mem(s->pid, r->start, w, len) == -1)
+	if (mwi_peek_mem(s->pid, r->start, w, len) == -1)
 		rc = errno == ESRCH ? -1 : 0;
 	else
 		for (size_t off = 0; off < len / 8; off++)

@@ -139,7 +139,7 @@ read_arena(pid_t pid, uint64_t base, struct mwi_mwalloc *w)
 
 	if ((ar = mwi_malloc(offsetof(struct mwi_arena, bitmaps))) == NULL)
 		return -1;
-	if (mwi_read_mem(pid, base, ar, offsetof(struct mwi_arena, bitmaps)) ==
+	if (mwi_peek_mem(pid, base, ar, offsetof(struct mwi_arena, bitmaps)) ==
 	    0 && head_valid((const struct head *)ar, base)) {
 		count_arena(ar, base, &a, &w->stats);
 		rc = add_arena(w, &a);
@@ -167,7 +167,7 @@ scan_batch(pid_t pid, uint64_t base, size_t n, struct scan *sc,
 		    (uint64_t)i * MWI_ARENA_SIZE);
 		sc->remote[i].iov_len = sizeof(sc->heads[i]);
 	}
-	if ((got = mwi_read_memv(pid, sc->local, sc->remote, n)) == -1)
+	if ((got = mwi_peek_memv(pid, sc->local, sc->remote, n)) == -1)
 		return errno == ESRCH ? -1 : 0;
 	for (size_t i = 0; i < (size_t)got; i++) {
 		uint64_t	at = base + (uint64_t)i * MWI_ARENA_SIZE;
@@ -241,16 +241,16 @@ mwi_mwalloc_object(pid_t pid, uint64_t addr, struct mw_object *obj)
 	uint32_t	off = (uint32_t)(addr & (MWI_POOL_SIZE - 1)), b;
 
 	if (i == 0 ||
-	    mwi_read_mem(pid, base, &h, sizeof(h)) == -1 ||
+	    mwi_peek_mem(pid, base, &h, sizeof(h)) == -1 ||
 	    !head_valid(&h, base) ||
-	    mwi_read_mem(pid, base + offsetof(struct mwi_arena, pools) +
+	    mwi_peek_mem(pid, base + offsetof(struct mwi_arena, pools) +
 	    i * sizeof(p), &p, sizeof(p)) == -1)
 		return errno == EFAULT || errno == 0 ? 0 : -1;
 	if (p.state == MWI_POOL_FREE || !pool_valid(&p, base, i) ||
 	    off >= (uint32_t)p.nblocks * p.bsize)
 		return 0;
 	b = off / p.bsize;
-	if (mwi_read_mem(pid, base + offsetof(struct mwi_arena, bitmaps) +
+	if (mwi_peek_mem(pid, base + offsetof(struct mwi_arena, bitmaps) +
 	    (i * MWI_BITMAP_WORDS + b / 64) * sizeof(word), &word,
 	    sizeof(word)) == -1)
 		return errno == EFAULT ? 0 : -1;

@@ -119,6 +119,16 @@ int	 mwi_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
 ssize_t	 mwi_read_memv(pid_t pid, const struct iovec *local,
 	    const struct iovec *remote, size_t n);
 
+/*
+ * The same for private anonymous memory, without populating it: a page
+ * the target never touched (pagemap: neither present nor swapped) is
+ * not read but reads as the zeros it holds, so looking does not grow
+ * the target's Rss. Where pagemap cannot be read, as mwi_read_memv.
+ */
+int	 mwi_peek_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+ssize_t	 mwi_peek_memv(pid_t pid, const struct iovec *local,
+	    const struct iovec *remote, size_t n);
+
 /* ---- stream.c: a big file read while its start is parsed ------------ */
 
 /*

@@ -133,6 +133,194 @@ mwi_read_memv(pid_t pid, const struct iovec *local,
 }
 
 /*
+ * Peeking at private anonymous memory without populating it.
+ *
+ * Reading a page the target never touched makes the kernel give the
+ * target a page for it (measured on Linux 6.18: process_vm_readv and
+ * /proc/PID/mem alike add the page to the target's Rss), so a probe
+ * that looked at the start of every MiB of a big mapping would grow
+ * the very figures memwalk reports. /proc/PID/pagemap says, per page,
+ * whether it is present (bit 63) or swapped (bit 62); a page that is
+ * neither has, in private anonymous memory, nothing but zeros in it.
+ *
+ *   pagemap:  one 64-bit entry per page, at offset (addr / pagesize) * 8
+ *   window:   up to PEEK_WINDOW entries from page 'first', read at once
+ *             (headers 16 KiB apart share a read; on the stack, as is
+ *             the batch of PEEK_BATCH parts: no allocation, ~14 KiB)
+ *
+ * Only for private anonymous memory: a page of a file or of shared
+ * memory that this process has not mapped yet has the file's bytes.
+ */
+#define PEEK_WINDOW	512
+#define PEEK_BATCH	256
+#define PM_RESIDENT	(UINT64_C(3) << 62)	/* present or swapped */
+
+struct pagemap {
+	int		 fd;
+	uint64_t	 pagesize;
+	uint64_t	 first;		/* page of entry[0] */
+	size_t		 n;		/* entries read */
+	uint64_t	 last_wanted;	/* last page this call asks about */
+	uint64_t	 entry[PEEK_WINDOW];
+};
+
+/* 1: the page holds data, 0: it has never been touched, -1: error. */
+static int
+page_resident(struct pagemap *pm, uint64_t page)
+{
+	if (page < pm->first || page >= pm->first + pm->n) {
+		size_t	want = PEEK_WINDOW;
+		ssize_t	got;
+
+		if (pm->last_wanted >= page && pm->last_wanted - page < want)
+			want = (size_t)(pm->last_wanted - page) + 1;
+		got = pread(pm->fd, pm->entry, want * 8, (off_t)(page * 8));
+		if (got < 8)
+			return -1;
+		pm->first = page;
+		pm->n = (size_t)got / 8;
+	}
+	return (pm->entry[page - pm->first] & PM_RESIDENT) != 0;
+}
+
+/*
+ * A peek in progress: the resident parts of the ranges queued so far,
+ * each with the range it belongs to; ranges before 'whole' are done.
+ */
+struct peek {
+	pid_t		 pid;
+	struct pagemap	 pm;
+	struct iovec	 local[PEEK_BATCH];
+	struct iovec	 remote[PEEK_BATCH];
+	size_t		 range[PEEK_BATCH];
+	size_t		 n;
+	size_t		 whole;
+};
+
+/*
+ * Read what is queued. 1: all of it, so every range before 'upto' is
+ * whole; 0: a part failed (EFAULT), 'whole' stops at its range; -1:
+ * error (ESRCH, EPERM).
+ */
+static int
+peek_flush(struct peek *pk, size_t upto)
+{
+	ssize_t	got = pk->n ? mwi_read_memv(pk->pid, pk->local, pk->remote,
+		    pk->n) : 0;
+
+	if (got == -1 && errno != EFAULT)
+		return -1;
+	if (got < (ssize_t)pk->n) {
+		pk->whole = pk->range[got < 0 ? 0 : got];
+		return 0;
+	}
+	pk->whole = upto;
+	pk->n = 0;
+	return 1;
+}
+
+static int
+peek_add(struct peek *pk, size_t range, char *local, uint64_t remote,
+    size_t len)
+{
+	int	rc;
+
+	if (pk->n == PEEK_BATCH && (rc = peek_flush(pk, range)) != 1)
+		return rc;
+	pk->local[pk->n].iov_base = local;
+	pk->local[pk->n].iov_len = len;
+	pk->remote[pk->n].iov_base = (void *)(uintptr_t)remote;
+	pk->remote[pk->n].iov_len = len;
+	pk->range[pk->n++] = range;
+	return 1;
+}
+
+/*
+ * Queue range i: its runs of resident pages; the rest reads as the
+ * zeros it holds. Returns as peek_flush.
+ */
+static int
+peek_range(struct peek *pk, size_t i, const struct iovec *local,
+    const struct iovec *remote)
+{
+	uint64_t	 ps = pk->pm.pagesize;
+	uint64_t	 addr = (uintptr_t)remote->iov_base;
+	uint64_t	 end = addr + remote->iov_len, run = addr;
+	char		*buf = local->iov_base;
+	int		 res, was = 0, rc = 1;
+
+	memset(buf, 0, local->iov_len);
+	for (uint64_t a = addr; a < end && rc == 1; a = (a / ps + 1) * ps) {
+		if ((res = page_resident(&pk->pm, a / ps)) == -1)
+			return -1;
+		if (res && !was)
+			run = a;
+		if (!res && was)
+			rc = peek_add(pk, i, buf + (run - addr), run,
+			    (size_t)(a - run));
+		was = res;
+	}
+	if (was && rc == 1)
+		rc = peek_add(pk, i, buf + (run - addr), run,
+		    (size_t)(end - run));
+	return rc;
+}
+
+/* The last page any of the ranges touches: how far a window may go. */
+static uint64_t
+last_page(const struct iovec *remote, size_t n, uint64_t ps)
+{
+	uint64_t	last = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (remote[i].iov_len > 0) {
+			uint64_t p = ((uintptr_t)remote[i].iov_base +
+			    remote[i].iov_len - 1) / ps;
+			if (p > last)
+				last = p;
+		}
+	return last;
+}
+
+ssize_t
+mwi_peek_memv(pid_t pid, const struct iovec *local,
+    const struct iovec *remote, size_t n)
+{
+	struct peek	pk;
+	ssize_t		rc = -1;
+	int		more = 1;
+
+	if ((pk.pm.fd = mwi_open_proc(pid, "pagemap")) == -1)
+		return errno == ESRCH ? -1 : mwi_read_memv(pid, local, remote, n);
+	pk.pid = pid;
+	pk.n = pk.whole = 0;
+	pk.pm.first = pk.pm.n = 0;
+	pk.pm.pagesize = (uint64_t)sysconf(_SC_PAGESIZE);
+	pk.pm.last_wanted = last_page(remote, n, pk.pm.pagesize);
+	for (size_t i = 0; i < n && more == 1; i++)
+		more = peek_range(&pk, i, local + i, remote + i);
+	if (more == 1)
+		more = peek_flush(&pk, n);
+	if (more != -1)
+		rc = (ssize_t)pk.whole;
+	if (rc == 0 && n > 0) {
+		errno = EFAULT;
+		rc = -1;
+	}
+	close(pk.pm.fd);
+	return rc;
+}
+
+int
+mwi_peek_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec	local = { buf, len };
+	struct iovec	remote = { (void *)(uintptr_t)addr, len };
+
+	return mwi_peek_memv(pid, &local, &remote, 1) == 1 ? 0 : -1;
+}
+
+/*
  * Open the file behind a file mapping, to read its ELF headers. Through
  * /proc/PID/map_files first (the very file, even deleted or in another
  * mount namespace; needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE), then

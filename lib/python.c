@@ -311,7 +311,7 @@ scan_region(pid_t pid, const struct mw_region *r, struct scratch *sc,
 			sc->remote[n].iov_base = (void *)(uintptr_t)a;
 			sc->remote[n].iov_len = POOL_OVERHEAD;
 		}
-		got = mwi_read_memv(pid, sc->local, sc->remote, n);
+		got = mwi_peek_memv(pid, sc->local, sc->remote, n);
 		if (got == -1)
 			return errno == EFAULT ? 0 : -1;	/* unmapped since */
 		for (size_t i = 0; i < (size_t)got; i++)

@@ -523,7 +523,7 @@ scan_tcbs(struct reader *r, unsigned char *buf)
 		len = reg->end - reg->start < TCB_TAIL ?
 		    (size_t)(reg->end - reg->start) : TCB_TAIL;
 		addr = reg->end - len;
-		if (mwi_read_mem(r->pid, addr, buf, len) == -1) {
+		if (mwi_peek_mem(r->pid, addr, buf, len) == -1) {
 			if (errno == ESRCH)
 				return -1;
 			if (errno == EPERM)

@@ -5,12 +5,17 @@
  * can get wrong: the kinds and labels the passes leave agree with the
  * totals, with mw_proc_where and with the threads list; a handle of one
  * region (mw_proc_open_region) answers as the whole map; flags reach the
- * passes; a gone target and lost memory fail cleanly.
+ * passes; a gone target and lost memory fail cleanly; peeking at memory
+ * the target never touched does not populate it.
  */
 #include "mwi.h"
 #include "tutil.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 
 #define NTHREADS	3
 
@@ -297,6 +302,91 @@ START_TEST(test_alloc_faults)
 }
 END_TEST
 
+/*
+ * mwi_peek_memv on a child that touched pages [TOUCH_LO, TOUCH_HI) of
+ * an anonymous mapping, writing each page's index at its start: those
+ * read back, the others read as zeros and stay untouched (pagemap), in
+ * one call of more ranges than one batch holds.
+ */
+#define PEEK_PAGES	2048
+#define TOUCH_LO	100
+#define TOUCH_HI	1300
+
+static bool
+child_page_present(pid_t pid, uint64_t addr)
+{
+	uint64_t	e = 0;
+	int		fd = mwi_open_proc(pid, "pagemap");
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &e, 8,
+	    (off_t)(addr / (uint64_t)sysconf(_SC_PAGESIZE) * 8)), 8);
+	close(fd);
+	return (e >> 63) & 1;
+}
+
+START_TEST(test_peek_untouched)
+{
+	size_t		 ps = (size_t)sysconf(_SC_PAGESIZE);
+	char		*map = mmap(NULL, PEEK_PAGES * ps, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iovec	*local, *remote;
+	uint64_t	*got, span[2 * 4096 / 8];
+	int		 ready[2];
+	pid_t		 pid;
+	char		 c;
+
+	ck_assert_ptr_ne(map, MAP_FAILED);
+	ck_assert_int_eq(pipe(ready), 0);
+	if ((pid = fork()) == 0) {
+		for (size_t i = TOUCH_LO; i < TOUCH_HI; i++)
+			*(uint64_t *)(map + i * ps) = i;
+		(void)!write(ready[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	local = calloc(PEEK_PAGES, sizeof(*local));
+	remote = calloc(PEEK_PAGES, sizeof(*remote));
+	got = calloc(PEEK_PAGES, 16);
+	for (size_t i = 0; i < PEEK_PAGES; i++) {
+		got[2 * i] = got[2 * i + 1] = ~(uint64_t)0;
+		local[i] = (struct iovec){ &got[2 * i], 16 };
+		remote[i] = (struct iovec){ map + i * ps, 16 };
+	}
+	ck_assert_int_eq(mwi_peek_memv(pid, local, remote, PEEK_PAGES),
+	    PEEK_PAGES);
+	for (size_t i = 0; i < PEEK_PAGES; i++) {
+		bool touched = i >= TOUCH_LO && i < TOUCH_HI;
+
+		ck_assert_uint_eq(got[2 * i], touched ? i : 0);
+		ck_assert_uint_eq(got[2 * i + 1], 0);
+	}
+	/* One range across an untouched and a touched page. */
+	memset(span, 0xff, sizeof(span));
+	ck_assert_int_eq(mwi_peek_mem(pid, (uintptr_t)map +
+	    (TOUCH_LO - 1) * ps, span, sizeof(span)), 0);
+	ck_assert_uint_eq(span[0], 0);
+	ck_assert_uint_eq(span[ps / 8 - 1], 0);
+	ck_assert_uint_eq(span[ps / 8], TOUCH_LO);
+	ck_assert(!child_page_present(pid, (uintptr_t)map));
+	ck_assert(!child_page_present(pid, (uintptr_t)map + (TOUCH_LO - 1) * ps));
+	ck_assert(!child_page_present(pid, (uintptr_t)map + TOUCH_HI * ps));
+	ck_assert(child_page_present(pid, (uintptr_t)map + TOUCH_LO * ps));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	errno = 0;
+	ck_assert_int_eq(mwi_peek_memv(pid, local, remote, 1), -1);
+	ck_assert_int_eq(errno, ESRCH);
+	free(local);
+	free(remote);
+	free(got);
+	close(ready[0]);
+	close(ready[1]);
+	munmap(map, PEEK_PAGES * ps);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -311,6 +401,7 @@ main(void)
 	tcase_add_test(tc, test_smaps_flag);
 	tcase_add_test(tc, test_gone);
 	tcase_add_test(tc, test_alloc_faults);
+	tcase_add_test(tc, test_peek_untouched);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -485,6 +485,21 @@ def test_extended_figures():
                                     "SHARED", "DIRTY", "SWAP", "PERM"]
 
 
+def test_looking_does_not_populate():
+    """Reading a page the target never touched gives it one (Linux 6.18,
+    process_vm_readv): memwalk's probes must leave its Rss as it was."""
+    with Target() as t:
+        before = smaps_rollup(t.pid)
+        pid = str(t.pid)
+        for args in (["-x", "--json", pid], [pid], ["arenas", "--json", pid],
+                     ["where", pid, hex(t.addr["big_malloc"]),
+                      hex(t.addr["guard"] + 4096)]):
+            ok(*args)
+        after = smaps_rollup(t.pid)
+    assert after["Anonymous"] == before["Anonymous"], (before, after)
+    assert after["Rss"] == before["Rss"], (before, after)
+
+
 PY_SCRIPT = r"""
 import random, sys
 vals = random.sample(range(-4, 257), 12) + [-5, 257, -6, 1000, 2**40]

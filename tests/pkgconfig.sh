@@ -14,8 +14,15 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2086
 $CC $MW_SAN_CFLAGS $cflags -o "$tmp/probe_user" "$top_srcdir/tests/probe_user.c" \
     $libs $MW_SAN_CFLAGS
-LD_LIBRARY_PATH="$stage$MW_LIBDIR" "$tmp/probe_user" > "$tmp/out"
+rc=0
+LD_LIBRARY_PATH="$stage$MW_LIBDIR" "$tmp/probe_user" > "$tmp/out" \
+    2> "$tmp/maps" || rc=$?
 cat "$tmp/out"
+if [ $rc -ne 0 ]; then
+	echo "FAIL: probe_user exited with status $rc"
+	cat "$tmp/maps"
+	exit 1
+fi
 
 # Under AddressSanitizer, malloc is ASan's and lives in anonymous maps.
 heap=heap
@@ -46,4 +53,8 @@ for line in open(sys.argv[1]):
 ' "$tmp/out" || fail=1
 grep -q "^local-global:	p1:0x[0-9a-f]*	p2:0x[0-9a-f]*	diff:	-\?[0-9]*	data	stack$" \
     "$tmp/out" || { echo "FAIL: p_diff line"; fail=1; }
+if [ $fail -ne 0 ]; then
+	echo "-- its maps:"
+	cat "$tmp/maps"
+fi
 exit $fail

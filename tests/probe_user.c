@@ -2,8 +2,10 @@
  * probe_user.c: a program that uses libmemwalk as a user would, built
  * by tests/pkgconfig.sh with `pkg-config --cflags --libs memwalk`
  * against the staged installation. It prints p_mem lines for pointers
- * of every kind; the script checks the kinds.
+ * of every kind; the script checks the kinds. Its own maps go to stderr,
+ * for the script to show when a kind is not the one expected.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -11,6 +13,18 @@
 
 int		 a_global = 1;			/* data */
 static char	 a_static[1 << 20];		/* bss: past the data page */
+
+static void
+dump_maps(void)
+{
+	FILE	*f = fopen("/proc/self/maps", "r");
+	char	 line[4096];
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		fputs(line, stderr);
+	if (f != NULL)
+		fclose(f);
+}
 
 int
 main(void)
@@ -31,6 +45,7 @@ main(void)
 	p_mem("mmap", page);
 	p_mem("literal", "a literal");
 	p_diff("local-global", &a_global, &local);
+	dump_maps();
 	free(small);
 	free(big);
 	return 0;
