@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "memwalk.h"
@@ -105,6 +106,36 @@ struct mwi_regs {
 };
 ssize_t	 mwi_list_tasks(pid_t pid, pid_t **tids);
 int	 mwi_task_regs(pid_t tid, struct mwi_regs *out);
+
+/*
+ * Every thread of pid stopped at once, for a consistent picture (see
+ * os_linux.c): mwi_stop_all seizes and interrupts them all, with the
+ * caller's catchable signals blocked until mwi_resume_all detaches
+ * them, which it must call whatever happens (also after -1: nothing is
+ * then left to do, but it is safe). regs: the general registers in
+ * DWARF order (x86-64: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip).
+ */
+#define MWI_NREGS		17
+#define MWI_TASK_STOPPED	0
+#define MWI_TASK_GONE		1
+#define MWI_TASK_LATE		2
+
+struct mwi_task {
+	pid_t		 tid;
+	int		 state;		/* MWI_TASK_* */
+	int		 sig;		/* to give back at the detach */
+	uint64_t	 regs[MWI_NREGS];
+};
+
+struct mwi_stop {
+	pid_t		 pid;
+	struct mwi_task	*v;		/* by tid */
+	size_t		 n, cap;
+	sigset_t	 old_mask;
+};
+
+int	 mwi_stop_all(pid_t pid, struct mwi_stop *s);
+void	 mwi_resume_all(struct mwi_stop *s);
 
 /*
  * The target's memory, by process_vm_readv (pid 0: this process). Never
@@ -280,6 +311,8 @@ int	 mwi_threads_read(pid_t pid, const struct mw_maps *m,
 void	 mwi_threads_label(const struct mwi_threads *t, struct mw_maps *m,
 	    struct mw_label *labels);
 void	 mwi_threads_free(struct mwi_threads *t);
+/* RLIMIT_STACK's soft limit from /proc/PID/limits; 0: none or unknown. */
+uint64_t mwi_stack_rlimit(pid_t pid);
 
 /* ---- query.c, where.c: where without the whole map ------------------ */
 

@@ -418,6 +418,7 @@ mwi_procmap_query(int fd, uint64_t addr, unsigned int qflags,
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 
 /* The TIDs of /proc/PID/task, unsorted, in *tids (free it): a count. */
 ssize_t
@@ -561,6 +562,208 @@ mwi_task_regs(pid_t tid, struct mwi_regs *out)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
 	return rc;
+}
+
+/*
+ * ---- Every thread stopped at once (memwalk stack) -------------------------
+ *
+ *   pass:  list task/ -> SEIZE + INTERRUPT each new TID -> wait for each
+ *          to stop; again until a listing shows no new TID (a stopped
+ *          thread starts no other)
+ *   v[]:   one entry per TID seized, by TID: MWI_TASK_STOPPED (regs
+ *          valid), MWI_TASK_GONE (exited meanwhile), MWI_TASK_LATE (did
+ *          not stop within STOP_WAIT_NS, e.g. in uninterruptible sleep)
+ *
+ * Every catchable signal is blocked from the first SEIZE until the last
+ * DETACH, so that SIGINT, SIGTERM, SIGHUP or SIGPIPE sent to memwalk
+ * meanwhile act after the threads are running again. A signal a thread
+ * was stopping for goes back to it with the DETACH. SIGKILL cannot be
+ * blocked: the kernel detaches a dead tracer's tracees, and SEIZE (no
+ * SIGSTOP) leaves them running. A LATE thread is detached by the kernel
+ * when memwalk exits, if not before.
+ */
+#define STOP_WAIT_NS	(500 * 1000 * 1000L)	/* for all the threads */
+#define STOP_PASSES	16
+
+static bool
+stop_has(const struct mwi_stop *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].tid == tid)
+			return true;
+	return false;
+}
+
+static int
+copy_all_regs(pid_t tid, uint64_t *r)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct	u;
+
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &u) == -1)
+		return -1;
+	r[0] = u.rax; r[1] = u.rdx; r[2] = u.rcx; r[3] = u.rbx;
+	r[4] = u.rsi; r[5] = u.rdi; r[6] = u.rbp; r[7] = u.rsp;
+	r[8] = u.r8; r[9] = u.r9; r[10] = u.r10; r[11] = u.r11;
+	r[12] = u.r12; r[13] = u.r13; r[14] = u.r14; r[15] = u.r15;
+	r[16] = u.rip;
+	return 0;
+#else
+	(void)tid;
+	(void)r;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static long
+ns_since(const struct timespec *t0)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000000000L +
+	    (now.tv_nsec - t0->tv_nsec);
+}
+
+/* Wait for task t to stop (polling: a thread in D state may not). */
+static void
+stop_wait(struct mwi_task *t, const struct timespec *t0)
+{
+	struct timespec	nap = { 0, 20 * 1000 };
+	int		status;
+	pid_t		got;
+
+	for (;;) {
+		got = waitpid(t->tid, &status, WNOHANG | __WALL);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1 || (got == t->tid && !WIFSTOPPED(status))) {
+			t->state = MWI_TASK_GONE;
+			return;
+		}
+		if (got == t->tid)
+			break;
+		if (ns_since(t0) > STOP_WAIT_NS) {
+			t->state = MWI_TASK_LATE;
+			return;
+		}
+		nanosleep(&nap, NULL);
+	}
+	t->sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+	t->state = copy_all_regs(t->tid, t->regs) == 0 ? MWI_TASK_STOPPED :
+	    MWI_TASK_GONE;
+}
+
+/* SEIZE and INTERRUPT tid; 0, or -1 when it may not be (EPERM). */
+static int
+stop_one(struct mwi_stop *s, pid_t tid)
+{
+	struct mwi_task	*t;
+
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) == -1)
+		return errno == ESRCH ? 0 : -1;
+	if (s->n == s->cap) {
+		size_t	 cap = s->cap ? s->cap * 2 : 16;
+		void	*v = mwi_reallocarray(s->v, cap, sizeof(*s->v));
+
+		if (v == NULL) {
+			ptrace(PTRACE_DETACH, tid, NULL, NULL);
+			return -1;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	t = &s->v[s->n++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->state = MWI_TASK_LATE;
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) == -1)
+		t->state = MWI_TASK_GONE;
+	return 0;
+}
+
+/* One pass; the number of TIDs new in it, or -1. */
+static ssize_t
+stop_pass(struct mwi_stop *s, const struct timespec *t0)
+{
+	pid_t	*tids;
+	ssize_t	 n = mwi_list_tasks(s->pid, &tids);
+	size_t	 first = s->n, added = 0;
+
+	if (n == -1)
+		return -1;
+	for (ssize_t i = 0; i < n; i++) {
+		if (tids[i] == getpid() || stop_has(s, tids[i]))
+			continue;
+		if (stop_one(s, tids[i]) == -1) {
+			free(tids);
+			return -1;
+		}
+		added++;
+	}
+	free(tids);
+	for (size_t i = first; i < s->n; i++)
+		if (s->v[i].state == MWI_TASK_LATE)
+			stop_wait(&s->v[i], t0);
+		else	/* gone between SEIZE and INTERRUPT: reap its report */
+			(void)waitpid(s->v[i].tid, NULL, WNOHANG | __WALL);
+	return (ssize_t)added;
+}
+
+static int
+task_cmp(const void *a, const void *b)
+{
+	const struct mwi_task	*x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+int
+mwi_stop_all(pid_t pid, struct mwi_stop *s)
+{
+	struct timespec	t0;
+	ssize_t		added = 1;
+	int		saved;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	if (pid <= 0 || pid == getpid()) {
+		errno = EINVAL;
+		return -1;
+	}
+	block_catchable(&s->old_mask);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int pass = 0; pass < STOP_PASSES && added > 0; pass++)
+		if ((added = stop_pass(s, &t0)) == -1) {
+			saved = errno;
+			mwi_resume_all(s);
+			errno = saved;
+			return -1;
+		}
+	if (s->n == 0) {
+		mwi_resume_all(s);
+		errno = ESRCH;
+		return -1;
+	}
+	qsort(s->v, s->n, sizeof(*s->v), task_cmp);
+	return 0;
+}
+
+void
+mwi_resume_all(struct mwi_stop *s)
+{
+	int	saved = errno;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].state != MWI_TASK_GONE)
+			ptrace(PTRACE_DETACH, s->v[i].tid, NULL,
+			    (void *)(uintptr_t)s->v[i].sig);
+	pthread_sigmask(SIG_SETMASK, &s->old_mask, NULL);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+	errno = saved;
 }
 
 /*

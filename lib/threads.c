@@ -639,8 +639,8 @@ stacks_from_memory(struct reader *r)
 /* ---- sizes, order, result ------------------------------------------- */
 
 /* RLIMIT_STACK's soft limit from /proc/PID/limits; 0: none or unknown. */
-static uint64_t
-stack_rlimit(pid_t pid)
+uint64_t
+mwi_stack_rlimit(pid_t pid)
 {
 	static const char key[] = "Max stack size";
 	char		 buf[4096];
@@ -680,7 +680,7 @@ set_sizes(struct reader *r)
 
 	for (size_t i = 0; i < r->n; i++)
 		if (is_main(r, &r->v[i]) && r->v[i].stack_end != 0)
-			limit = stack_rlimit(r->pid);
+			limit = mwi_stack_rlimit(r->pid);
 	for (size_t i = 0; i < r->n; i++)
 		if (r->v[i].stack_end != 0)
 			set_usage(&r->v[i], is_main(r, &r->v[i]) ? limit : 0);

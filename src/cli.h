@@ -10,6 +10,7 @@
  *   objects.c   the map summed per ELF object (--objects)
  *   cmd_py.c    a CPython process: version, small ints, pymalloc
  *   cmd_arenas.c the arenas of mw_malloc, glibc and pymalloc, one format
+ *   cmd_stack.c every thread's stack and frames (ptrace, libunwind)
  *
  * The CLI knows nothing of memory: libmemwalk answers, the CLI formats.
  * Exit status: 0 ok, 1 a target could not be read, 2 usage error.
@@ -33,11 +34,13 @@ struct options {
 	bool	totals;		/* --totals: the totals only */
 	bool	stop;		/* --stop: interrupt running threads */
 	bool	objects;	/* --objects: the map summed per ELF object */
+	bool	no_stop;	/* stack --no-stop: no ptrace at all */
 };
 
 /* target.c */
 int	 target_resolve(const char *arg, pid_t *pid);
 int	 target_fail(pid_t pid, int err, const char *file);
+int	 target_fail_attach(pid_t pid);
 void	 target_comm(pid_t pid, char *buf, size_t len);
 void	 target_print_head(pid_t pid);
 int	 target_open_proc(const char *cmd, const struct options *o,
@@ -78,6 +81,7 @@ void	 json_region_open(const struct mw_region *r);
 unsigned int proc_flags(const struct options *o);
 int	 cmd_py(const struct options *o, int argc, char **argv);
 int	 cmd_arenas(const struct options *o, int argc, char **argv);
+int	 cmd_stack(const struct options *o, int argc, char **argv);
 int	 show_objects(pid_t pid, const struct mw_maps *m,
 	    const struct options *o);
 int	 cmd_maps(const struct options *o, int argc, char **argv);

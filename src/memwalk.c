@@ -28,13 +28,15 @@ usage(FILE *fp)
 	    "       memwalk where [--json] [--no-procmap-query] [--stop] "
 	    "pid | name addr ... | -\n"
 	    "       memwalk py [--json] pid | name\n"
-	    "       memwalk arenas [--json] pid | name\n");
+	    "       memwalk arenas [--json] pid | name\n"
+	    "       memwalk stack [--json] [--no-stop] pid | name\n");
 }
 
 static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "no-procmap-query", no_argument, NULL, 'T' },
+	{ "no-stop", no_argument, NULL, 'N' },
 	{ "objects", no_argument, NULL, 'O' },
 	{ "stop", no_argument, NULL, 'S' },
 	{ "totals", no_argument, NULL, 't' },
@@ -126,6 +128,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'T':
 			o->text_only = true;
 			break;
+		case 'N':
+			o->no_stop = true;
+			break;
 		case 'O':
 			o->objects = true;
 			break;
@@ -159,7 +164,14 @@ main(int argc, char **argv)
 	refuse_negative_numbers(argc, argv);
 	n = argc - parse_options(argc, argv, &o);
 	operands = argv + argc - n;
-	if (n > 0 && strcmp(operands[0], "where") == 0) {
+	if (o.no_stop && (n == 0 || strcmp(operands[0], "stack") != 0)) {
+		warnx("--no-stop applies to stack only (see memwalk -h)");
+		exit(EXIT_USAGE);
+	}
+	if (n > 0 && strcmp(operands[0], "stack") == 0) {
+		refuse_options(&o, "stack", false, false, false, false);
+		rc = cmd_stack(&o, n - 1, operands + 1);
+	} else if (n > 0 && strcmp(operands[0], "where") == 0) {
 		refuse_options(&o, "where", true, false, false, true);
 		rc = cmd_where(&o, n - 1, operands + 1);
 	} else if (n > 0 && strcmp(operands[0], "py") == 0) {

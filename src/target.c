@@ -264,6 +264,38 @@ target_fail(pid_t pid, int err, const char *file)
  * arenas): resolved, and the process opened with mw_proc_open. 0 with
  * *pp set, or the exit status, said.
  */
+/*
+ * PTRACE_SEIZE refused: Yama's ptrace_scope first (it restricts attach,
+ * not the reads the other commands make), then the access check.
+ */
+int
+target_fail_attach(pid_t pid)
+{
+	char	scope[16];
+	long	v;
+
+	if (read_small("/proc/sys/kernel/yama/ptrace_scope", scope,
+	    sizeof(scope)) > 0 && (v = strtol(scope, NULL, 10)) > 0) {
+		if (v >= 3) {
+			warnx("%d: ptrace: Permission denied: "
+			    "kernel.yama.ptrace_scope is 3, no process may "
+			    "attach until a reboot (use memwalk stack "
+			    "--no-stop)", (int)pid);
+			return EXIT_TARGET;
+		}
+		if (!have_cap_sys_ptrace()) {
+			warnx("%d: ptrace: Permission denied: "
+			    "kernel.yama.ptrace_scope is %ld, which lets %s "
+			    "attach (run as root, or set ptrace_scope to 0; "
+			    "or use memwalk stack --no-stop)", (int)pid, v,
+			    v == 1 ? "only a parent or CAP_SYS_PTRACE" :
+			    "only CAP_SYS_PTRACE");
+			return EXIT_TARGET;
+		}
+	}
+	return explain_access(pid, "ptrace");
+}
+
 int
 target_open_proc(const char *cmd, const struct options *o, int argc,
     char **argv, pid_t *pid, struct mw_proc **pp)
