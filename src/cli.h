@@ -41,6 +41,7 @@ struct options {
 int	 target_resolve(const char *arg, pid_t *pid);
 int	 target_fail(pid_t pid, int err, const char *file);
 int	 target_fail_attach(pid_t pid);
+int	 target_check_process(pid_t pid);
 void	 target_comm(pid_t pid, char *buf, size_t len);
 void	 target_print_head(pid_t pid);
 int	 target_open_proc(const char *cmd, const struct options *o,

@@ -246,7 +246,7 @@ stack_stopped(pid_t pid, const struct options *o)
 	if (mwi_stacks_read(pid, &s) == -1) {
 		if (errno == EPERM)
 			return target_fail_attach(pid);
-		return target_fail(pid, errno, "task");
+		return target_fail(pid, errno, "maps");
 	}
 	if ((v = calloc(s.n, sizeof(*v))) == NULL) {
 		mwi_stacks_free(&s);
@@ -308,7 +308,8 @@ cmd_stack(const struct options *o, int argc, char **argv)
 		    "stack: one PID or process name at a time");
 		return EXIT_USAGE;
 	}
-	if ((rc = target_resolve(argv[0], &pid)) != 0)
+	if ((rc = target_resolve(argv[0], &pid)) != 0 ||
+	    (rc = target_check_process(pid)) != 0)
 		return rc;
 	return o->no_stop ? stack_no_stop(pid, o) : stack_stopped(pid, o);
 }

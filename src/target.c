@@ -264,6 +264,25 @@ target_fail(pid_t pid, int err, const char *file)
  * arenas): resolved, and the process opened with mw_proc_open. 0 with
  * *pp set, or the exit status, said.
  */
+/* A kernel thread or a zombie has no memory to read: say which; else 0. */
+int
+target_check_process(pid_t pid)
+{
+	char		path[64], stat_text[1024];
+	const char	*p;
+	char		state = '?';
+	unsigned long	flags = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, stat_text, sizeof(stat_text)) <= 0)
+		return target_fail(pid, ESRCH, "stat");
+	if ((p = strrchr(stat_text, ')')) != NULL)
+		sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags);
+	if ((flags & PF_KTHREAD) || state == 'Z' || state == 'X')
+		return explain_gone(pid);
+	return 0;
+}
+
 /*
  * PTRACE_SEIZE refused: Yama's ptrace_scope first (it restricts attach,
  * not the reads the other commands make), then the access check.

@@ -22,6 +22,9 @@ THREAD_TARGET = os.environ.get("MW_THREAD_TARGET",
                                os.path.join(os.path.dirname(TARGET),
                                             "thread_target"))
 SRCDIR = os.environ["top_srcdir"]
+STACK_TARGET = os.environ.get("MW_STACK_TARGET",
+                              os.path.join(os.path.dirname(TARGET),
+                                           "stack_target"))
 ALLOC_TARGET = os.environ.get("MW_ALLOC_TARGET",
                               os.path.join(os.path.dirname(TARGET),
                                            "alloc_target"))
@@ -498,6 +501,115 @@ def test_looking_does_not_populate():
         after = smaps_rollup(t.pid)
     assert after["Anonymous"] == before["Anonymous"], (before, after)
     assert after["Rss"] == before["Rss"], (before, after)
+
+
+# ---- memwalk stack ---------------------------------------------------------
+
+def task_states(pid):
+    """The state letter of every thread of pid, now."""
+    states = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            pass
+    return states
+
+
+def assert_running(pid):
+    """No thread left in a ptrace or job-control stop, nor traced."""
+    states = task_states(pid)
+    assert states and not any(s in "tT" for s in states.values()), states
+    with open(f"/proc/{pid}/status") as f:
+        assert "\nTracerPid:\t0\n" in f.read()
+
+
+def functions(thread):
+    return [f["function"] or "?" for f in thread["frames"]]
+
+
+def test_stack_call_chains():
+    """Each thread's functions in order, sizes that add up, all running."""
+    with Target("--threads", "3", "--chain", "4", "--spin",
+                exe=STACK_TARGET) as t:
+        doc = json.loads(ok("stack", "--json", t.pid))
+        text = ok("stack", t.pid)
+        assert_running(t.pid)
+    threads = {th["tid"]: th for th in doc["threads"]}
+    assert set(threads) == {t.pid, t.addr["tid1"], t.addr["tid2"],
+                            t.addr["tid3"], t.addr["spin_tid"]}, threads
+    chain = ["park", "chain_c", "chain_b", "chain_a"] + ["deep"] * 5
+    for k in (1, 2, 3):
+        th = threads[t.addr[f"tid{k}"]]
+        assert th["name"] == f"chain-{k}" and th["state"] == "S", th
+        names = functions(th)
+        i = names.index("park")
+        assert names[i:i + len(chain) + 1] == chain + ["thread_main"], names
+        assert th["stack"]["kind"] == "thread-stack", th["stack"]
+    main = functions(threads[t.pid])
+    i = main.index("park")
+    assert main[i:i + len(chain) + 1] == chain + ["main"], main
+    assert "spinner_main" in functions(threads[t.addr["spin_tid"]])
+    for th in doc["threads"]:
+        sizes = [f["size"] for f in th["frames"]]
+        assert all(s > 0 for s in sizes[:-1]) and sizes[-1] == 0, sizes
+        assert sum(sizes) <= th["used"], (sum(sizes), th["used"])
+        sps = [int(f["sp"], 16) for f in th["frames"]]
+        assert sps == sorted(sps) and sps[0] == int(th["sp"], 16), sps
+        assert int(th["stack"]["start"], 16) <= sps[0] < \
+            int(th["stack"]["end"], 16)
+        assert th["used"] + th["headroom"] >= 256 * 1024 - 4096, th
+    assert re.search(r"^TID \d+ chain-1 \(S\)  sp 0x[0-9a-f]+  thread-stack "
+                     r"0x[0-9a-f]+-0x[0-9a-f]+  used \S+  headroom \S+$",
+                     text, re.M), text
+    assert re.search(r"^  #2  [0-9a-f]{16} +16 chain_c\+0x[0-9a-f]+ in "
+                     r"stack_target$", text, re.M), text
+
+
+def test_stack_recursion_frames():
+    """The article's factorial: one frame per level; tail-recursive: one."""
+    with Target("--threads", "0", "--fact", "9", exe=STACK_TARGET) as t:
+        fact = json.loads(ok("stack", "--json", t.pid))["threads"][0]
+    with Target("--threads", "0", "--tail", "9", exe=STACK_TARGET) as t:
+        tail = json.loads(ok("stack", "--json", t.pid))["threads"][0]
+    assert functions(fact).count("fact") == 9, functions(fact)
+    assert [n.split(".")[0] for n in functions(tail)].count("fact_tail") \
+        == 1, functions(tail)
+
+
+def test_stack_no_stop():
+    """--no-stop: no ptrace; blocked threads' SP from /proc, no frames."""
+    with Target("--threads", "2", exe=STACK_TARGET) as t:
+        doc = json.loads(ok("stack", "--no-stop", "--json", t.pid))
+        stopped = json.loads(ok("stack", "--json", t.pid))
+    sp = {th["tid"]: th["sp"] for th in stopped["threads"]}
+    assert len(doc["threads"]) == 3
+    for th in doc["threads"]:
+        assert th["frames"] == [] and th["stopped"] is False, th
+        assert th["sp"] == sp[th["tid"]], (th, sp)
+        assert th["stack"] is not None and th["used"] > 0, th
+
+
+def test_stack_signals_leave_target_running():
+    """SIGINT, SIGTERM, SIGHUP, SIGKILL to memwalk mid-walk: every thread
+    of the target runs again, each time."""
+    with Target("--threads", "200", "--chain", "20", "--spin",
+                exe=STACK_TARGET) as t:
+        for i in range(40):
+            sig = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
+                   signal.SIGKILL)[i % 4]
+            p = subprocess.Popen([MEMWALK, "stack", str(t.pid)],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            time.sleep((i % 10) * 0.002)
+            p.send_signal(sig)
+            rc = p.wait(10)
+            assert rc in (0, -sig), (sig, rc)
+            assert_running(t.pid)
+        for _ in range(5):
+            ok("stack", t.pid)
+            assert_running(t.pid)
 
 
 PY_SCRIPT = r"""
