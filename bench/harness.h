@@ -55,6 +55,7 @@ struct opts {
 	const char	*baseline;	/* -b: another build, or NULL */
 	const char	*many_maps;	/* the target of maps and smaps */
 	const char	*python;	/* the interpreter of py */
+	const char	*stack_target;	/* the target of stack */
 	long		 n;		/* mappings (maps; the larger of smaps) */
 	long		 n_small;	/* the smaller size of smaps */
 	long		 rounds;	/* -1: the mode's default */
@@ -96,5 +97,6 @@ void	 print_loadavg(const char *);
 int	 mode_maps(const struct opts *);
 int	 mode_smaps(const struct opts *);
 int	 mode_py(const struct opts *);
+int	 mode_stack(const struct opts *);
 
 #endif

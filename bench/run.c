@@ -3,7 +3,7 @@
  *
  * usage: run [-m memwalk] [-b baseline] [-t many_maps] [-p python]
  *            [-n mappings] [-s mappings] [-r rounds] [-w warmup]
- *            [maps | smaps | py | all]
+ *            [maps | smaps | py | stack | all]
  *
  *   maps   (the default) memwalk PID and where against cat and pmap, on
  *          many_maps with -n mappings; with -b, the same of a baseline
@@ -12,7 +12,9 @@
  *          --totals against cat smaps_rollup, on two many_maps at once,
  *          -s and -n mappings (mode_smaps.c)
  *   py     memwalk py and where on a live python (mode_py.c)
- *   all    the three, one after the other
+ *   stack  memwalk stack against eu-stack and gdb, on stack_target as is
+ *          and with -n more mappings (mode_stack.c)
+ *   all    the four, one after the other
  *
  * Every mode starts its targets, checks that each command's output is
  * right before it times anything, then times, round by round, each
@@ -26,7 +28,7 @@
  *
  * memwalk is -m, else $MEMWALK, else ../build/src/memwalk from the
  * directory of this program; many_maps is -t, else the one beside it;
- * python is -p, else python3 on PATH.
+ * stack_target the one beside it; python is -p, else python3 on PATH.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -73,7 +75,7 @@ usage(void)
 	fprintf(stderr, "usage: run [-m memwalk] [-b baseline] [-t many_maps] "
 	    "[-p python]\n"
 	    "           [-n mappings] [-s mappings] [-r rounds] [-w warmup]\n"
-	    "           [maps | smaps | py | all]\n");
+	    "           [maps | smaps | py | stack | all]\n");
 	exit(2);
 }
 
@@ -117,8 +119,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 int
 main(int argc, char **argv)
 {
-	struct opts	 o = { getenv("MEMWALK"), NULL, NULL, "python3", 60000,
-	    10000, -1, 3 };
+	struct opts	 o = { .memwalk = getenv("MEMWALK"), .python = "python3",
+	    .n = 60000, .n_small = 10000, .rounds = -1, .warmup = 3 };
 	char		*dir = self_dir();
 	const char	*mode = "maps";
 
@@ -131,6 +133,7 @@ main(int argc, char **argv)
 		o.memwalk = xasprintf("%s/../build/src/memwalk", dir);
 	if (o.many_maps == NULL)
 		o.many_maps = xasprintf("%s/many_maps", dir);
+	o.stack_target = xasprintf("%s/stack_target", dir);
 	if (access(o.memwalk, X_OK) == -1)
 		die("%s: %s (build it, or give -m / MEMWALK)", o.memwalk,
 		    strerror(errno));
@@ -143,12 +146,16 @@ main(int argc, char **argv)
 		return mode_smaps(&o);
 	if (strcmp(mode, "py") == 0)
 		return mode_py(&o);
+	if (strcmp(mode, "stack") == 0)
+		return mode_stack(&o);
 	if (strcmp(mode, "all") == 0) {
 		mode_maps(&o);
 		printf("\n");
 		mode_smaps(&o);
 		printf("\n");
-		return mode_py(&o);
+		mode_py(&o);
+		printf("\n");
+		return mode_stack(&o);
 	}
 	usage();
 }

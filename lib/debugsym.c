@@ -8,11 +8,10 @@
  *   build ID  93 ac61ec5a8eb1396f9fbd350e3169a558528a40
  *   file      /usr/lib/debug/.build-id/93/ac61ec5a8eb1396f9fbd350e3169a558528a40.debug
  *
- * What is kept: the STT_FUNC symbols with a size, sorted by value (the
- * link-time address, as in the object itself) and, among aliases, with
- * the best name last, where a search downwards meets it first. Names
- * point into the debug file as libelf maps it, which stays open until
- * the free. Used only where the object's own symbols do not cover an
+ * What is kept: the debug file, mapped by libelf, and its .symtab,
+ * searched for the STT_FUNC symbol whose [value, value + size) holds a
+ * link-time address (the best named of its aliases). Names point into
+ * the mapped file, which stays open until the free. Used only where the object's own symbols do not cover an
  * address: local functions such as glibc's start_thread. Without the
  * debug file, nothing changes.
  */
@@ -30,17 +29,12 @@
 
 #define DEBUG_ROOT	"/usr/lib/debug/.build-id/"
 
-struct fsym {
-	uint64_t	 value, size;
-	const char	*name;
-	int		 rank;		/* higher: the better name */
-};
-
 struct mwi_debugsyms {
 	Elf		*elf;
 	int		 fd;
-	struct fsym	*v;
+	const Elf64_Sym	*syms;		/* .symtab, as libelf maps it */
 	size_t		 n;
+	size_t		 strtab;	/* its string table's index */
 };
 
 /* The build ID in the notes of image (a whole ELF file); 0: none. */
@@ -95,52 +89,31 @@ open_debug_file(const unsigned char *id, size_t n)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-static int
-fsym_cmp(const void *a, const void *b)
-{
-	const struct fsym	*x = a, *y = b;
-
-	if (x->value != y->value)
-		return (x->value > y->value) - (x->value < y->value);
-	return (x->rank > y->rank) - (x->rank < y->rank);
-}
-
 /*
  * Among aliases, the name a user calls: global before local, and not
  * glibc's internal __GI_ alias (__clone3, not __GI___clone3).
  */
 static int
-name_rank(const GElf_Sym *s, const char *name)
+name_rank(const Elf64_Sym *s, const char *name)
 {
-	return (GELF_ST_BIND(s->st_info) != STB_LOCAL) * 2 +
+	return (ELF64_ST_BIND(s->st_info) != STB_LOCAL) * 2 +
 	    (strncmp(name, "__GI_", 5) != 0);
 }
 
-/* The STT_FUNC symbols of the .symtab section scn. */
+/* The .symtab of scn, if it is a whole array of 64-bit symbols. */
 static int
-read_functions(struct mwi_debugsyms *d, Elf_Scn *scn, const GElf_Shdr *sh)
+take_symtab(struct mwi_debugsyms *d, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data	*data = elf_getdata(scn, NULL);
-	size_t		 count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
 
-	if (data == NULL || count == 0 ||
-	    (d->v = mwi_calloc(count, sizeof(*d->v))) == NULL)
+	if (data == NULL || gelf_getclass(d->elf) != ELFCLASS64 ||
+	    sh->sh_entsize != sizeof(Elf64_Sym) || data->d_buf == NULL ||
+	    data->d_size % sizeof(Elf64_Sym) != 0)
 		return -1;
-	for (size_t i = 0; i < count; i++) {
-		GElf_Sym	 s;
-		const char	*name;
-
-		if (gelf_getsym(data, (int)i, &s) == NULL ||
-		    GELF_ST_TYPE(s.st_info) != STT_FUNC || s.st_size == 0 ||
-		    s.st_shndx == SHN_UNDEF ||
-		    (name = elf_strptr(d->elf, sh->sh_link, s.st_name)) == NULL ||
-		    name[0] == '\0')
-			continue;
-		d->v[d->n++] = (struct fsym){ s.st_value, s.st_size, name,
-		    name_rank(&s, name) };
-	}
-	qsort(d->v, d->n, sizeof(*d->v), fsym_cmp);
-	return d->n > 0 ? 0 : -1;
+	d->syms = data->d_buf;
+	d->n = data->d_size / sizeof(Elf64_Sym);
+	d->strtab = sh->sh_link;
+	return 0;
 }
 
 struct mwi_debugsyms *
@@ -162,7 +135,7 @@ mwi_debugsyms_open(const unsigned char *image, size_t len)
 	while ((scn = elf_nextscn(d->elf, scn)) != NULL)
 		if (gelf_getshdr(scn, &sh) != NULL && sh.sh_type == SHT_SYMTAB)
 			break;
-	if (scn == NULL || read_functions(d, scn, &sh) == -1)
+	if (scn == NULL || take_symtab(d, scn, &sh) == -1)
 		goto fail;
 	return d;
 fail:
@@ -170,26 +143,30 @@ fail:
 	return NULL;
 }
 
+/*
+ * One pass over the symbols: a stack has a few addresses that need
+ * this, a sort of libc's 10,000 would cost more than every scan.
+ */
 const char *
 mwi_debugsyms_find(const struct mwi_debugsyms *d, uint64_t vaddr,
     uint64_t *value)
 {
-	size_t	lo = 0, hi = d->n;
+	const char	*best = NULL, *name;
+	int		 best_rank = -1, rank;
 
-	while (lo < hi) {		/* the first symbol above vaddr */
-		size_t	mid = lo + (hi - lo) / 2;
+	for (size_t i = 0; i < d->n; i++) {
+		const Elf64_Sym	*s = &d->syms[i];
 
-		if (d->v[mid].value <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
+		    s->st_shndx == SHN_UNDEF || vaddr - s->st_value >= s->st_size ||
+		    (name = elf_strptr(d->elf, d->strtab, s->st_name)) == NULL ||
+		    name[0] == '\0' || (rank = name_rank(s, name)) <= best_rank)
+			continue;
+		best = name;
+		best_rank = rank;
+		*value = s->st_value;
 	}
-	for (size_t i = lo; i-- > 0 && lo - i <= 8; )
-		if (vaddr - d->v[i].value < d->v[i].size) {
-			*value = d->v[i].value;
-			return d->v[i].name;
-		}
-	return NULL;
+	return best;
 }
 
 void
@@ -201,6 +178,5 @@ mwi_debugsyms_free(struct mwi_debugsyms *d)
 		elf_end(d->elf);
 	if (d->fd >= 0)
 		close(d->fd);
-	free(d->v);
 	free(d);
 }

@@ -1,7 +1,8 @@
 /*
  * stack_target.c: threads parked at known call chains, for memwalk stack.
  *
- *   stack_target [--threads N] [--chain D] [--spin] [--fact N | --tail N]
+ *   stack_target [--threads N] [--chain D] [--spin] [--maps M]
+ *                [--fact N | --tail N]
  *
  * N threads (default 2), named "chain-1" .. "chain-N", each call
  *
@@ -13,8 +14,10 @@
  * the same chain to park on stdin, or with --fact N the article's
  * factorial (n * fact(n - 1): no tail call, one frame per level) and
  * with --tail N a tail-recursive one, compiled for sibling calls (one
- * frame whatever N). It prints "tidK 0x..." per thread, then "ready",
- * and exits when stdin closes.
+ * frame whatever N). With --maps M it first maps M more pages of
+ * alternating protection, M mappings (bench/: memwalk stack must not
+ * slow down with the maps). It prints "tidK 0x..." per thread, then
+ * "ready", and exits when stdin closes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define MAX_THREADS	1024
@@ -102,6 +106,24 @@ fact_tail(long n, long acc)
 	return fact_tail(n - 1, acc * n);
 }
 
+/* n pages, every other one read-only: n mappings the kernel cannot merge. */
+static int
+many_maps(long n)
+{
+	long	 pg = sysconf(_SC_PAGESIZE);
+	char	*base = mmap(NULL, (size_t)(n * pg), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (base == MAP_FAILED)
+		return -1;
+	for (long i = 0; i < n; i++)
+		base[i * pg] = 1;
+	for (long i = 1; i < n; i += 2)
+		if (mprotect(base + i * pg, (size_t)pg, PROT_READ) == -1)
+			return -1;
+	return 0;
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -144,7 +166,7 @@ int
 main(int argc, char **argv)
 {
 	int	nthreads = 2, spin = 0;
-	long	fact_n = 0, tail_n = 0;
+	long	fact_n = 0, tail_n = 0, maps = 0;
 	char	name[16];
 
 	for (int i = 1; i < argc; i++) {
@@ -154,6 +176,8 @@ main(int argc, char **argv)
 			nthreads = atoi(argv[++i]);
 		else if (i + 1 < argc && strcmp(argv[i], "--chain") == 0)
 			chain_depth = atoi(argv[++i]);
+		else if (i + 1 < argc && strcmp(argv[i], "--maps") == 0)
+			maps = atol(argv[++i]);
 		else if (i + 1 < argc && strcmp(argv[i], "--fact") == 0)
 			fact_n = atol(argv[++i]);
 		else if (i + 1 < argc && strcmp(argv[i], "--tail") == 0)
@@ -166,6 +190,10 @@ main(int argc, char **argv)
 	}
 	if (nthreads < 0 || nthreads >= MAX_THREADS || pipe(pipefd) == -1)
 		return 2;
+	if (maps > 0 && many_maps(maps) == -1) {
+		perror("stack_target: --maps");
+		return 3;
+	}
 	pthread_barrier_init(&ready, NULL, (unsigned)(nthreads + spin + 1));
 	for (int k = 1; k <= nthreads; k++) {
 		snprintf(name, sizeof(name), "chain-%d", k);
