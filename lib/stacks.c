@@ -54,6 +54,7 @@ extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as,
 #define CACHE_SLOTS	64
 #define CACHE_PAGE	4096
 #define MAX_FRAMES	256
+#define NAMED_SLOTS	64
 #define DW_EH_PE_udata4	0x03
 #define DW_EH_PE_sdata4	0x0b
 #define DW_EH_PE_datarel 0x30
@@ -86,6 +87,8 @@ struct unwinder {
 	struct page		*cache;
 	const uint64_t		*regs;		/* the thread being unwound */
 	unw_addr_space_t	 as;
+	struct mwi_frame	 named[NAMED_SLOTS];	/* ip: the address looked
+						   up, sp: 1 for a frame 0 */
 };
 
 /* ---- images --------------------------------------------------------- */
@@ -482,38 +485,61 @@ debug_name(struct image *im, uint64_t at, struct mwi_frame *f)
 		f->offset = f->ip - (value + im->bias);
 }
 
-/* Names: a return address names its call, so the byte before it. */
+/* The name of frame f, whose image is im, looked up at address at. */
+static int
+name_frame(struct unwinder *u, struct image *im, uint64_t at,
+    struct mwi_frame *f)
+{
+	struct mwi_symbol	sym;
+	size_t			n;
+	int			rc;
+
+	if ((rc = mwi_sym_at(u->syms, im->maps, at, &sym)) == -1)
+		return -1;
+	f->object = mw_maps_regions(im->maps, &n)[0].name;
+	/*
+	 * Past the end of the nearest symbol is no part of it: a local
+	 * function of a file without .symtab (start_thread in Debian's
+	 * libc). Then the offset is the image's.
+	 */
+	if (rc == 1 && sym.name != NULL &&
+	    (sym.size == 0 || at - sym.value < sym.size)) {
+		f->function = sym.name;
+		f->offset = f->ip - sym.value;
+	} else
+		debug_name(im, at, f);
+	return 0;
+}
+
+/*
+ * Names: a return address names its call, so the byte before it. The
+ * threads of a process share most of their frames (read, start_thread,
+ * the same chain): a frame named before is copied, from NAMED_SLOTS.
+ */
 static int
 name_frames(struct unwinder *u, struct mwi_stack *st)
 {
 	for (size_t i = 0; i < st->nframes; i++) {
 		struct mwi_frame	*f = &st->frames[i];
 		struct image		*im = image_at(u, f->ip);
-		struct mwi_symbol	 sym;
-		size_t			 n;
 		uint64_t		 at = i == 0 ? f->ip : f->ip - 1;
-		int			 rc;
+		struct mwi_frame	*seen = &u->named[(at >> 2) % NAMED_SLOTS];
 
-		if (im == NULL)
-			im = image_for(u, f->ip);
-		if (im == NULL || im->maps == NULL) {
-			f->object = im != NULL ? "[vdso]" : NULL;
+		if (seen->ip == at && seen->sp == (i == 0)) {
+			f->function = seen->function;
+			f->offset = seen->offset;
+			f->object = seen->object;
 			continue;
 		}
-		if ((rc = mwi_sym_at(u->syms, im->maps, at, &sym)) == -1)
+		if (im == NULL)
+			im = image_for(u, f->ip);
+		if (im == NULL || im->maps == NULL)
+			f->object = im != NULL ? "[vdso]" : NULL;
+		else if (name_frame(u, im, at, f) == -1)
 			return -1;
-		f->object = mw_maps_regions(im->maps, &n)[0].name;
-		/*
-		 * Past the end of the nearest symbol is no part of it: a
-		 * local function of a file without .symtab (start_thread in
-		 * Debian's libc). Then the offset is the image's.
-		 */
-		if (rc == 1 && sym.name != NULL &&
-		    (sym.size == 0 || at - sym.value < sym.size)) {
-			f->function = sym.name;
-			f->offset = f->ip - sym.value;
-		} else
-			debug_name(im, at, f);
+		*seen = (struct mwi_frame){ .ip = at, .sp = i == 0,
+		    .function = f->function, .offset = f->offset,
+		    .object = f->object };
 	}
 	return 0;
 }
