@@ -683,13 +683,17 @@ stop_one(struct mwi_stop *s, pid_t tid)
 	return 0;
 }
 
-/* One pass; the number of TIDs new in it, or -1. */
+/*
+ * One pass; the number of TIDs new in it, or -1. The threads of a pass
+ * have STOP_WAIT_NS from the last INTERRUPT to stop, all together.
+ */
 static ssize_t
-stop_pass(struct mwi_stop *s, const struct timespec *t0)
+stop_pass(struct mwi_stop *s)
 {
-	pid_t	*tids;
-	ssize_t	 n = mwi_list_tasks(s->pid, &tids);
-	size_t	 first = s->n, added = 0;
+	struct timespec	 t0;
+	pid_t		*tids;
+	ssize_t		 n = mwi_list_tasks(s->pid, &tids);
+	size_t		 first = s->n, added = 0;
 
 	if (n == -1)
 		return -1;
@@ -703,9 +707,10 @@ stop_pass(struct mwi_stop *s, const struct timespec *t0)
 		added++;
 	}
 	free(tids);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = first; i < s->n; i++)
 		if (s->v[i].state == MWI_TASK_LATE)
-			stop_wait(&s->v[i], t0);
+			stop_wait(&s->v[i], &t0);
 		else	/* gone between SEIZE and INTERRUPT: reap its report */
 			(void)waitpid(s->v[i].tid, NULL, WNOHANG | __WALL);
 	return (ssize_t)added;
@@ -722,9 +727,8 @@ task_cmp(const void *a, const void *b)
 int
 mwi_stop_all(pid_t pid, struct mwi_stop *s)
 {
-	struct timespec	t0;
-	ssize_t		added = 1;
-	int		saved;
+	ssize_t	added = 1;
+	int	saved;
 
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
@@ -733,9 +737,8 @@ mwi_stop_all(pid_t pid, struct mwi_stop *s)
 		return -1;
 	}
 	block_catchable(&s->old_mask);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int pass = 0; pass < STOP_PASSES && added > 0; pass++)
-		if ((added = stop_pass(s, &t0)) == -1) {
+		if ((added = stop_pass(s)) == -1) {
 			saved = errno;
 			mwi_resume_all(s);
 			errno = saved;

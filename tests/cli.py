@@ -371,8 +371,9 @@ def test_permission_denied_names_the_rule():
         with Target() as t:
             cmd = ["setpriv", "--reuid=65534", "--regid=65534",
                    "--clear-groups", "--inh-caps=-all", exe]
-            for extra in ([], ["where"]):
-                args = [*extra, str(t.pid)] + (["0x1000"] if extra else [])
+            for extra in ([], ["where"], ["stack"], ["stack", "--no-stop"]):
+                args = [*extra, str(t.pid)] + \
+                    (["0x1000"] if extra == ["where"] else [])
                 r = subprocess.run(cmd + args, capture_output=True,
                                    text=True, timeout=30)
                 assert r.returncode == 1, r
