@@ -378,6 +378,27 @@ void		 p_diff(const char *label, const void *p1, const void *p2);
 int		 mw_probe_kind(const void *p);
 FILE		*mw_probe_stream(FILE *fp);
 
+/*
+ * The seed article's MEASURE and AUTO_FREE (see mw_measure(3)): time a
+ * call, and free a block when its pointer variable goes out of scope.
+ */
+struct mw_measure {
+	const char	*label;
+	double		 cpu, wall;	/* at the start, in seconds */
+};
+
+void		 mw_measure_begin(struct mw_measure *m, const char *label);
+double		 mw_measure_end(struct mw_measure *m);
+void		 mw_auto_free(void *pointer_to_pointer);
+
+#define MW_MEASURE(label, fn) do {					\
+	struct mw_measure mw_measure_;					\
+	mw_measure_begin(&mw_measure_, (label));			\
+	fn();								\
+	mw_measure_end(&mw_measure_);					\
+} while (0)
+#define MW_AUTO_FREE	__attribute__((cleanup(mw_auto_free)))
+
 #ifdef __cplusplus
 }
 #endif

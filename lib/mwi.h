@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -80,6 +81,9 @@ extern struct mwi_faults mwi_faults;
 void	*mwi_malloc(size_t size);
 void	*mwi_reallocarray(void *p, size_t n, size_t size);
 void	*mwi_calloc(size_t n, size_t size);
+
+/* probe.c: where p_mem and MW_MEASURE print (stdout unless set). */
+FILE	*mwi_probe_current(void);
 
 /* ---- os_linux.c: the only file that touches /proc and friends ------- */
 

@@ -65,8 +65,8 @@ mw_probe_stream(FILE *fp)
 	return old;
 }
 
-static FILE *
-current_stream(void)
+FILE *
+mwi_probe_current(void)
 {
 	FILE	*fp;
 
@@ -91,7 +91,7 @@ p_mem(const char *label, const void *p)
 	int		 saved = errno;
 	const char	*kind = kind_text(p);
 
-	fprintf(current_stream(), "%s:\t0x%" PRIxPTR "\t%" PRIuPTR "\t%s\n",
+	fprintf(mwi_probe_current(), "%s:\t0x%" PRIxPTR "\t%" PRIuPTR "\t%s\n",
 	    label, (uintptr_t)p, (uintptr_t)p, kind);
 	errno = saved;
 }
@@ -103,7 +103,7 @@ p_diff(const char *label, const void *p1, const void *p2)
 	const char	*k1 = kind_text(p1), *k2 = kind_text(p2);
 	intmax_t	 diff = (intmax_t)((uintptr_t)p2 - (uintptr_t)p1);
 
-	fprintf(current_stream(),
+	fprintf(mwi_probe_current(),
 	    "%s:\tp1:0x%" PRIxPTR "\tp2:0x%" PRIxPTR "\tdiff:\t%jd\t%s\t%s\n",
 	    label, (uintptr_t)p1, (uintptr_t)p2, diff, k1, k2);
 	errno = saved;

@@ -11,6 +11,9 @@
  *   cmd_py.c    a CPython process: version, small ints, pymalloc
  *   cmd_arenas.c the arenas of mw_malloc, glibc and pymalloc, one format
  *   cmd_stack.c every thread's stack and frames (ptrace, libunwind)
+ *   cmd_diff.c  two snapshots (memwalk snap) compared; json.c reads them
+ *   cmd_watch.c the growth per kind, live, one line per interval
+ *   cmd_layout.c the address space as a picture: text or SVG
  *
  * The CLI knows nothing of memory: libmemwalk answers, the CLI formats.
  * Exit status: 0 ok, 1 a target could not be read, 2 usage error.
@@ -27,6 +30,9 @@
 #define EXIT_TARGET	1
 #define EXIT_USAGE	2
 
+/* layout --color: COLOR_UNSET when not given (auto). */
+enum color { COLOR_UNSET, COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
 struct options {
 	bool	json;
 	bool	text_only;	/* --no-procmap-query */
@@ -35,6 +41,12 @@ struct options {
 	bool	stop;		/* --stop: interrupt running threads */
 	bool	objects;	/* --objects: the map summed per ELF object */
 	bool	no_stop;	/* stack --no-stop: no ptrace at all */
+	bool	snapshot;	/* snap: -x --json, with a snapshot head */
+	double	interval;	/* watch --interval S (seconds) */
+	long	count;		/* watch --count N; 0: until the end */
+	bool	watch_opts;	/* --interval or --count given */
+	const char *svg;	/* layout --svg FILE: "-" is stdout */
+	enum color color;	/* layout --color=WHEN */
 };
 
 /* target.c */
@@ -49,6 +61,7 @@ int	 target_open_proc(const char *cmd, const struct options *o,
 
 /* out.c */
 void	 out_init(bool line_buffered);
+int	 out_set_fd(int fd);
 void	 out_bytes(const char *s, size_t n);
 void	 out_str(const char *s);
 void	 out_char(char c);
@@ -59,6 +72,7 @@ void	 out_commit(const char *end);
 char	*put_hex(char *p, uint64_t v, int width);
 void	 out_dec(uint64_t v);
 void	 out_json_str(const char *s);
+void	 out_xml(const char *s, size_t len);
 void	 out_text_name(const char *s);
 char	*put_text_name(char *p, const char *name, size_t len);
 size_t	 size_text(uint64_t bytes, char buf[8]);
@@ -83,6 +97,9 @@ unsigned int proc_flags(const struct options *o);
 int	 cmd_py(const struct options *o, int argc, char **argv);
 int	 cmd_arenas(const struct options *o, int argc, char **argv);
 int	 cmd_stack(const struct options *o, int argc, char **argv);
+int	 cmd_diff(const struct options *o, int argc, char **argv);
+int	 cmd_watch(const struct options *o, int argc, char **argv);
+int	 cmd_layout(const struct options *o, int argc, char **argv);
 int	 show_objects(pid_t pid, const struct mw_maps *m,
 	    const struct options *o);
 int	 cmd_maps(const struct options *o, int argc, char **argv);

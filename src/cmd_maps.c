@@ -16,8 +16,10 @@
 
 #include <err.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -171,6 +173,25 @@ json_threads(const struct mw_proc *p)
 	out_str(n > 0 ? "\n]" : "]");
 }
 
+/*
+ * What makes `memwalk snap` output a snapshot that `memwalk diff` takes:
+ * the format, when it was taken (seconds since the epoch, to the
+ * microsecond) and by which memwalk.
+ */
+static void
+json_snapshot_head(void)
+{
+	struct timespec	now;
+	char		buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(buf, sizeof(buf), "%lld.%06ld", (long long)now.tv_sec,
+	    now.tv_nsec / 1000);
+	out_str(", \"snapshot\": {\"format\": 1, \"time\": ");
+	out_str(buf);
+	out_str(", \"memwalk\": \"" PACKAGE_VERSION "\"}");
+}
+
 static void
 print_json(pid_t pid, const struct mw_proc *p, const struct options *o)
 {
@@ -189,6 +210,8 @@ print_json(pid_t pid, const struct mw_proc *p, const struct options *o)
 	out_dec((uint64_t)pid);
 	out_str(", \"comm\": ");
 	out_json_str(comm);
+	if (o->snapshot)
+		json_snapshot_head();
 	out_str(", \"regions\": [");
 	for (size_t i = 0; i < n && !o->totals; i++) {
 		out_str(i == 0 ? "\n  " : ",\n  ");

@@ -5,6 +5,11 @@
  *   memwalk where [--json] [--stop] [--no-procmap-query] PID|NAME ADDR... | -
  *   memwalk py [--json] PID|NAME
  *   memwalk arenas [--json] PID|NAME
+ *   memwalk stack [--json] [--no-stop] PID|NAME
+ *   memwalk layout [--json | --svg FILE | --color=WHEN] PID|NAME
+ *   memwalk snap PID|NAME > FILE
+ *   memwalk diff [--json] FILE1 FILE2
+ *   memwalk watch [--json] [--interval S] [--count N] PID|NAME
  *
  * Options may stand anywhere (getopt_long permutes). Everything else
  * lives in the cmd_*.c files; this one only decides which runs.
@@ -12,6 +17,7 @@
 #include "config.h"
 
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,16 +35,26 @@ usage(FILE *fp)
 	    "pid | name addr ... | -\n"
 	    "       memwalk py [--json] pid | name\n"
 	    "       memwalk arenas [--json] pid | name\n"
-	    "       memwalk stack [--json] [--no-stop] pid | name\n");
+	    "       memwalk stack [--json] [--no-stop] pid | name\n"
+	    "       memwalk snap pid | name > file\n"
+	    "       memwalk diff [--json] file1 file2\n"
+	    "       memwalk watch [--json] [--interval s] [--count n] "
+	    "pid | name\n"
+	    "       memwalk layout [--json | --svg file | --color=when] "
+	    "pid | name\n");
 }
 
 static const struct option long_options[] = {
+	{ "color", required_argument, NULL, 'C' },
+	{ "count", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "interval", required_argument, NULL, 'i' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "no-procmap-query", no_argument, NULL, 'T' },
 	{ "no-stop", no_argument, NULL, 'N' },
 	{ "objects", no_argument, NULL, 'O' },
 	{ "stop", no_argument, NULL, 'S' },
+	{ "svg", required_argument, NULL, 'G' },
 	{ "totals", no_argument, NULL, 't' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -91,6 +107,87 @@ refuse_options(const struct options *o, const char *cmd, bool text_only,
 	exit(EXIT_USAGE);
 }
 
+/*
+ * The options of layout alone: given to another command, they are
+ * refused as refuse_options refuses, by the command's name when the
+ * first operand is one; and on layout, one output at a time.
+ */
+static void
+refuse_layout_options(const struct options *o, const char *cmd)
+{
+	static const char *const commands[] = { "where", "py", "arenas",
+	    "stack", "snap", "diff", "watch", NULL };
+	const char	*bad = o->svg != NULL ? "--svg" :
+			    o->color != COLOR_UNSET ? "--color" : NULL;
+
+	if (cmd != NULL && strcmp(cmd, "layout") == 0) {
+		if (o->svg != NULL && o->json)
+			warnx("--json and --svg are two outputs: one at a time");
+		else if (o->color != COLOR_UNSET && (o->svg != NULL || o->json))
+			warnx("--color applies to the text picture only, "
+			    "not to %s", o->json ? "--json" : "--svg");
+		else
+			return;
+		exit(EXIT_USAGE);
+	}
+	if (bad == NULL)
+		return;
+	for (size_t i = 0; cmd != NULL && commands[i] != NULL; i++)
+		if (strcmp(cmd, commands[i]) == 0) {
+			warnx("%s: %s does not apply to %s (see memwalk -h)",
+			    cmd, bad, cmd);
+			exit(EXIT_USAGE);
+		}
+	warnx("%s applies to layout only (see memwalk -h)", bad);
+	exit(EXIT_USAGE);
+}
+
+/* A number of --interval or --count, in [lo, hi]; or a usage error. */
+static double
+watch_number(const char *opt, const char *arg, double lo, double hi,
+    bool integer)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !(v >= lo && v <= hi) ||
+	    (integer && v != (double)(long)v)) {
+		warnx("%s %s: %s from %.10g to %.10g", opt, arg, integer ?
+		    "a whole number" : "a number of seconds", lo, hi);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+/* --color=WHEN: the one value, or a usage error. */
+static enum color
+parse_color(const char *when)
+{
+	if (strcmp(when, "auto") == 0)
+		return COLOR_AUTO;
+	if (strcmp(when, "always") == 0)
+		return COLOR_ALWAYS;
+	if (strcmp(when, "never") == 0)
+		return COLOR_NEVER;
+	warnx("--color=%s: use auto, always or never", when);
+	exit(EXIT_USAGE);
+}
+
+/* An option that takes an argument was given none (getopt said ':'). */
+static void
+missing_argument(int opt)
+{
+	for (const struct option *lo = long_options; lo->name != NULL; lo++)
+		if (lo->val == opt) {
+			warnx("option --%s needs an argument (see memwalk -h)",
+			    lo->name);
+			return;
+		}
+	warnx("option -%c needs an argument (see memwalk -h)", opt);
+}
+
 /* Why getopt refused arg: an unknown option, or an argument given to one. */
 static void
 bad_option(const char *arg, int opt)
@@ -117,8 +214,30 @@ parse_options(int argc, char **argv, struct options *o)
 	int	c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hVx", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hVx", long_options,
+	    NULL)) != -1) {
 		switch (c) {
+		case 'C':
+			o->color = parse_color(optarg);
+			break;
+		case 'c':
+			o->count = (long)watch_number("--count", optarg,
+			    1, 1e9, true);
+			o->watch_opts = true;
+			break;
+		case 'i':
+			o->interval = watch_number("--interval", optarg,
+			    0.01, 86400, false);
+			o->watch_opts = true;
+			break;
+		case 'G':
+			if (*optarg == '\0') {
+				warnx("--svg: an empty file name (- is the "
+				    "standard output)");
+				exit(EXIT_USAGE);
+			}
+			o->svg = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -146,6 +265,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'V':
 			printf("memwalk %s\n", PACKAGE_VERSION);
 			exit(0);
+		case ':':
+			missing_argument(optopt);
+			exit(EXIT_USAGE);
 		default:
 			bad_option(argv[optind - 1], optopt);
 			exit(EXIT_USAGE);
@@ -168,7 +290,25 @@ main(int argc, char **argv)
 		warnx("--no-stop applies to stack only (see memwalk -h)");
 		exit(EXIT_USAGE);
 	}
-	if (n > 0 && strcmp(operands[0], "stack") == 0) {
+	refuse_layout_options(&o, n > 0 ? operands[0] : NULL);
+	if (o.watch_opts && (n == 0 || strcmp(operands[0], "watch") != 0)) {
+		warnx("--interval and --count apply to watch only (see "
+		    "memwalk -h)");
+		exit(EXIT_USAGE);
+	}
+	if (n > 0 && strcmp(operands[0], "snap") == 0) {
+		refuse_options(&o, "snap", false, false, false, false);
+		o.extended = o.json = o.snapshot = true;
+		rc = n == 2 ? cmd_maps(&o, 1, operands + 1) :
+		    (warnx(n == 1 ? "snap: a PID or process name is needed" :
+		    "snap: one PID or process name at a time"), EXIT_USAGE);
+	} else if (n > 0 && strcmp(operands[0], "diff") == 0) {
+		refuse_options(&o, "diff", false, false, false, false);
+		rc = cmd_diff(&o, n - 1, operands + 1);
+	} else if (n > 0 && strcmp(operands[0], "watch") == 0) {
+		refuse_options(&o, "watch", false, false, false, false);
+		rc = cmd_watch(&o, n - 1, operands + 1);
+	} else if (n > 0 && strcmp(operands[0], "stack") == 0) {
 		refuse_options(&o, "stack", false, false, false, false);
 		rc = cmd_stack(&o, n - 1, operands + 1);
 	} else if (n > 0 && strcmp(operands[0], "where") == 0) {
@@ -177,6 +317,9 @@ main(int argc, char **argv)
 	} else if (n > 0 && strcmp(operands[0], "py") == 0) {
 		refuse_options(&o, "py", false, false, false, true);
 		rc = cmd_py(&o, n - 1, operands + 1);
+	} else if (n > 0 && strcmp(operands[0], "layout") == 0) {
+		refuse_options(&o, "layout", false, false, false, false);
+		rc = cmd_layout(&o, n - 1, operands + 1);
 	} else if (n > 0 && strcmp(operands[0], "arenas") == 0) {
 		refuse_options(&o, "arenas", false, false, false, true);
 		rc = cmd_arenas(&o, n - 1, operands + 1);

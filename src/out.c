@@ -9,7 +9,8 @@
  *
  * Invariant: used < OUT_BUF between calls. In line-buffered mode (where
  * reading stdin) each finished line is written at once, so a consumer
- * sees answers while the producer runs. (Formatting half the rows on the
+ * sees answers while the producer runs. The bytes go to out_fd, stdout
+ * unless a command writes a file (out_set_fd: layout --svg FILE). (Formatting half the rows on the
  * other core into memory was tried, and was slower: the growing buffer
  * costs more in page faults than the second core saves.)
  */
@@ -17,6 +18,7 @@
 
 #include <bsd/libutil.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@ static char	buf[OUT_BUF];
 static size_t	used;
 static bool	line_mode;
 static int	write_errno;
+static int	out_fd = STDOUT_FILENO;
 
 void
 out_init(bool line_buffered)
@@ -43,7 +46,7 @@ write_all(const char *s, size_t n)
 	ssize_t	w;
 
 	while (off < n && write_errno == 0) {
-		w = write(STDOUT_FILENO, s + off, n - off);
+		w = write(out_fd, s + off, n - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
@@ -63,6 +66,22 @@ out_flush(void)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Write to fd from now on; what is pending goes to the old descriptor
+ * first. 0, or -1 with errno when a write to the old one failed: the
+ * error is then the caller's to report, and forgotten here.
+ */
+int
+out_set_fd(int fd)
+{
+	int	rc = out_flush(), err = errno;
+
+	out_fd = fd;
+	write_errno = 0;
+	errno = err;
+	return rc;
 }
 
 void
@@ -267,6 +286,68 @@ out_json_str(const char *s)
 	out_char('"');
 }
 
+static const char *
+xml_entity(unsigned char c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&apos;";
+	default:
+		return NULL;
+	}
+}
+
+/* U+FFFE or U+FFFF: valid UTF-8, not allowed in XML. */
+static bool
+xml_nonchar(const unsigned char *p, size_t n)
+{
+	return n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe;
+}
+
+/*
+ * The len bytes at s as XML character data or attribute value (UTF-8).
+ * The five markup characters become entities; control characters,
+ * which XML 1.0 does not allow, are shown as the kernel shows a
+ * newline, "\012"; a byte that starts no valid sequence within len, and
+ * U+FFFE and U+FFFF, which XML does not allow either, become U+FFFD.
+ * s lies in a NUL-terminated string (a sequence is read up to its end).
+ */
+void
+out_xml(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	const unsigned char	*end = p + len;
+	const char		*entity;
+	char			 esc[4];
+	size_t			 n;
+
+	while (p < end) {
+		if ((entity = xml_entity(*p)) != NULL) {
+			out_str(entity);
+			n = 1;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			out_bytes(esc, (size_t)(put_text_name(esc,
+			    (const char *)p, 1) - esc));
+			n = 1;
+		} else if ((n = utf8_len(p)) == 0 || n > (size_t)(end - p)) {
+			out_str("\xef\xbf\xbd");	/* U+FFFD */
+			n = 1;
+		} else if (xml_nonchar(p, n))
+			out_str("\xef\xbf\xbd");
+		else
+			out_bytes((const char *)p, n);
+		p += n;
+	}
+}
+
 /*
  * A name in a table, at p (room for 4 * len bytes): control characters
  * as the kernel writes a newline, "\012". Returns the end.
@@ -317,8 +398,11 @@ size_text(uint64_t bytes, char text[8])
 	unsigned int	slot = (unsigned int)((bytes >> 12) ^ (bytes >> 20)) % 64;
 
 	if (memo[slot].len == 0 || memo[slot].bytes != bytes) {
-		if (humanize_number(memo[slot].text, 5, (int64_t)bytes, "",
-		    HN_AUTOSCALE, HN_B | HN_NOSPACE | HN_DECIMAL) == -1)
+		if (bytes > INT64_MAX)	/* beyond humanize_number's int64_t */
+			snprintf(memo[slot].text, sizeof(memo[slot].text),
+			    "%uE", (unsigned int)(((bytes >> 59) + 1) >> 1));
+		else if (humanize_number(memo[slot].text, 5, (int64_t)bytes,
+		    "", HN_AUTOSCALE, HN_B | HN_NOSPACE | HN_DECIMAL) == -1)
 			strcpy(memo[slot].text, "?");
 		memo[slot].bytes = bytes;
 		memo[slot].len = strlen(memo[slot].text);

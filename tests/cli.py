@@ -7,14 +7,18 @@ Each test_* function asserts; the run ends with 'N passed, N failed'.
 """
 import json
 import os
+import pty
 import re
 import shlex
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
+import zlib
 
 MEMWALK = os.environ["MEMWALK"]
 TARGET = os.environ["MW_TARGET"]
@@ -336,9 +340,19 @@ def test_bad_input_table():
                 break
         time.sleep(0.01)
     rows = 0
+    tmp = tempfile.mkdtemp()
+    for name, text in (("empty.json", ""), ("trunc.json", "{"),
+                       ("notsnap.json", '{"pid": 1, "regions": []}'),
+                       ("format2.json", '{"snapshot": {"format": 2}}'),
+                       ("badregion.json", '{"snapshot": {"format": 1}, '
+                        '"regions": [{"start": "0x2000", "end": "0x1000", '
+                        '"kind": "heap"}]}'),
+                       ("deep.json", "[" * 100 + "]" * 100)):
+        with open(os.path.join(tmp, name), "w") as f:
+            f.write(text)
     with Target() as t:
         values = {"target": t.pid, "dead": dead_pid(), "zombie": zombie.pid,
-                  "kthread": kthread}
+                  "kthread": kthread, "tmp": tmp}
         with open(os.path.join(SRCDIR, "tests", "bad_input.tsv")) as f:
             for line in f:
                 if line.startswith("#") or not line.strip("\n"):
@@ -355,6 +369,7 @@ def test_bad_input_table():
                 assert r.stdout == "" or "where" in argv, what
                 rows += 1
     zombie.wait()
+    shutil.rmtree(tmp)
     assert rows >= 25, rows
 
 
@@ -613,6 +628,83 @@ def test_stack_signals_leave_target_running():
             assert_running(t.pid)
 
 
+# ---- snap, diff, watch --------------------------------------------------------
+
+GROW_SCRIPT = r"""
+import sys
+keep = []
+print("ready", flush=True)
+for line in sys.stdin:
+    keep.append(bytearray(b"x" * (16 << 20)))
+    print("grown", flush=True)
+"""
+
+
+def grow(t):
+    """The target takes 16 MiB more, touched, and says so."""
+    t.p.stdin.write("grow\n")
+    t.p.stdin.flush()
+    assert t.p.stdout.readline() == "grown\n"
+
+
+def test_snap_diff_growth():
+    """Two snapshots around 16 MiB of growth: diff shows it, by kind and
+    by region; the same snapshot against itself shows nothing."""
+    tmp = tempfile.mkdtemp()
+    a, b = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
+    try:
+        with Target("-c", GROW_SCRIPT, exe=PYTHON) as t:
+            with open(a, "w") as f:
+                f.write(ok("snap", t.pid))
+            grow(t)
+            with open(b, "w") as f:
+                f.write(ok("snap", t.pid))
+        snap = json.load(open(a))
+        assert snap["snapshot"]["format"] == 1 and snap["pid"] == t.pid
+        assert all("rss" in r and "kind" in r for r in snap["regions"])
+        doc = json.loads(ok("diff", "--json", a, b))
+        same = json.loads(ok("diff", "--json", a, a))
+        text = ok("diff", a, b)
+    finally:
+        shutil.rmtree(tmp)
+    assert same["kinds"] == [] and same["regions"] == [], same
+    rss = sum(k["rss"]["delta"] for k in doc["kinds"])
+    assert 16 << 20 <= rss < 20 << 20, doc["kinds"]
+    big = [r for r in doc["regions"] if r["rss"]["delta"] >= 16 << 20]
+    assert len(big) == 1 and big[0]["change"] in ("added", "grown"), big
+    assert big[0]["kind"] in ("malloc-mmap", "heap", "anon"), big
+    assert 0 < doc["seconds"] < 60, doc["seconds"]
+    assert re.search(r"^(added|grown) +[0-9a-f]{16}-[0-9a-f]{16} .* rss "
+                     r"\+1[6-9]M", text, re.M), text
+    assert re.search(r"^total +[+-]?\d+ +\S+ +\+1[6-9]M", text, re.M), text
+
+
+def test_watch_growth_and_exit():
+    """watch: a line per interval, the 16 MiB in the line after the
+    growth; when the target exits, a last line and status 0."""
+    with Target("-c", GROW_SCRIPT, exe=PYTHON) as t:
+        w = subprocess.Popen([MEMWALK, "watch", "--json", "--interval",
+                              "0.1", str(t.pid)], stdout=subprocess.PIPE,
+                             text=True)
+        first = json.loads(w.stdout.readline())
+        grow(t)
+        deltas = []
+        for _ in range(50):
+            line = json.loads(w.stdout.readline())
+            deltas.append(line["rss"] - first["rss"])
+            if deltas[-1] >= 16 << 20:
+                break
+        t.stop()
+        rest = w.stdout.read()
+        assert w.wait(10) == 0
+    assert deltas[-1] >= 16 << 20, deltas
+    assert rest == "" or all(json.loads(x) for x in rest.splitlines())
+    text = ok("watch", "--count", "2", "--interval", "0.05", str(os.getpid()))
+    lines = text.splitlines()
+    assert lines[1].split()[:3] == ["TIME", "RSS", "DELTA"], lines
+    assert len(lines) == 4 and lines[2].split()[0] == "0.0s", lines
+
+
 PY_SCRIPT = r"""
 import random, sys
 vals = random.sample(range(-4, 257), 12) + [-5, 257, -6, 1000, 2**40]
@@ -860,6 +952,322 @@ def test_objects_summary():
     assert table[1].split() == ["BASE", "TEXT", "RODATA", "DATA", "BSS",
                                 "OBJECT"]
     assert len(table) == 2 + len(objs)
+
+
+# ---- layout -----------------------------------------------------------------
+
+BAND_LINE = re.compile(r"([0-9a-f]+)-([0-9a-f]+) +(\S+) (#+) +(\S+)(?: +(.*))?")
+GAP_LINE = re.compile(r" +\.\.\. (\S+) unmapped \.\.\.")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def expected_bands(pid):
+    """The map's regions merged as layout merges them: touching, same
+    kind, same name; high addresses first."""
+    bands = []
+    for r in json.loads(ok("--json", pid))["regions"]:
+        start, end = int(r["start"], 16), int(r["end"], 16)
+        last = bands[-1] if bands else None
+        if (last and last["end"] == start and last["kind"] == r["kind"]
+                and last["path"] == r["path"]):
+            last["end"] = end
+        else:
+            bands.append({"start": start, "end": end, "kind": r["kind"],
+                          "path": r["path"]})
+    return bands[::-1]
+
+
+def layout_lines(text):
+    """(bands, gaps) of a text picture: each band line's fields, and the
+    index of the band each gap line follows."""
+    lines = text.splitlines()
+    bands, gaps = [], []
+    for line in lines[2:]:
+        m = BAND_LINE.fullmatch(line)
+        if m:
+            bands.append({"start": int(m[1], 16), "end": int(m[2], 16),
+                          "size": m[3], "bar": len(m[4]), "kind": m[5],
+                          "name": m[6], "line": line})
+        else:
+            assert GAP_LINE.fullmatch(line), line
+            gaps.append(len(bands) - 1)
+    return lines, bands, gaps
+
+
+def shown_as(name, path):
+    """Is name what a picture may show of path in little room: the
+    whole, '.../' and the file name, or a start of either and '...'?"""
+    path = path.replace("\n", "\\012")
+    base = path.rsplit("/", 1)[-1] if path.startswith("/") else path
+    if name in (path, ".../" + base):
+        return True
+    return name.endswith("...") and (base.startswith(name[:-3]) or
+                                     path.startswith(name[:-3]))
+
+
+def test_layout_text_bands_high_first():
+    with Target() as t:
+        want = expected_bands(t.pid)
+        text = ok("layout", t.pid)
+    lines, bands, gaps = layout_lines(text)
+    assert lines[0] == f"{t.pid} (target)"
+    assert lines[1].split() == ["START-END", "SIZE", "BAR", "KIND", "NAME"]
+    assert all(len(line) <= 80 for line in lines), max(map(len, lines))
+    assert [(b["start"], b["end"], b["kind"]) for b in bands] == \
+        [(b["start"], b["end"], b["kind"]) for b in want]
+    starts = [b["start"] for b in bands]
+    assert all(a > b for a, b in zip(starts, starts[1:])), starts
+    # A gap line exactly where two bands do not touch.
+    assert gaps == [i for i in range(len(want) - 1)
+                    if want[i + 1]["end"] < want[i]["start"]], gaps
+    for got, w in zip(bands, want):
+        if w["path"] is None:
+            assert got["name"] is None, got
+        else:
+            assert shown_as(got["name"], w["path"]), (got, w)
+    # Log-scaled bars: one # at 4 KiB, never shorter for a larger band.
+    by_size = sorted(bands, key=lambda b: b["end"] - b["start"])
+    assert all(a["bar"] <= b["bar"] for a, b in zip(by_size, by_size[1:]))
+    assert all(b["bar"] == 1 for b in bands if b["end"] - b["start"] == 4096)
+    # The textbook picture: stack above heap above the program's text.
+    where = {}
+    for i, b in enumerate(bands):
+        if b["kind"] in ("stack", "heap") or (
+                b["kind"] == "text" and b["name"].endswith("/target")):
+            where.setdefault(b["kind"], i)
+    assert where["stack"] < where["heap"] < where["text"], where
+    assert t.addr["stack"] in range(bands[where["stack"]]["start"],
+                                    bands[where["stack"]]["end"])
+
+
+def test_layout_json_matches_text():
+    with Target() as t:
+        doc = json.loads(ok("layout", "--json", t.pid))
+        _, bands, _ = layout_lines(ok("layout", t.pid))
+    assert doc["pid"] == t.pid and doc["comm"] == "target"
+    assert [(int(b["start"], 16), int(b["end"], 16), b["kind"])
+            for b in doc["bands"]] == \
+        [(b["start"], b["end"], b["kind"]) for b in bands]
+    for b, below in zip(doc["bands"], doc["bands"][1:] + [None]):
+        assert b["size"] == int(b["end"], 16) - int(b["start"], 16)
+        assert b["regions"] >= 1
+        assert b["unmapped_below"] == (
+            0 if below is None else int(b["start"], 16) - int(below["end"], 16))
+
+
+def run_on_tty(args, env):
+    """memwalk ARGS with its stdout on a pseudo-terminal; what it wrote."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([MEMWALK, *map(str, args)], stdout=slave,
+                         stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:     # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait(30) == 0, p.stderr.read()
+    return out
+
+
+def test_layout_color_only_when_allowed():
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    with Target() as t:
+        piped = subprocess.run([MEMWALK, "layout", str(t.pid)], env=env,
+                               capture_output=True, check=True).stdout
+        no_color = dict(env, NO_COLOR="1")
+        empty = dict(env, NO_COLOR="")
+        always = subprocess.run([MEMWALK, "layout", "--color=always",
+                                 str(t.pid)], env=no_color,
+                                capture_output=True, check=True).stdout
+        never = run_on_tty(["layout", "--color=never", t.pid], env)
+        tty = run_on_tty(["layout", t.pid], env)
+        tty_no_color = run_on_tty(["layout", t.pid], no_color)
+        tty_empty = run_on_tty(["layout", t.pid], empty)
+    for out in (piped, never, tty_no_color):
+        assert b"\x1b" not in out
+    for out in (always, tty, tty_empty):
+        assert b"\x1b[35m#" in out, out[:400]      # the stack's bar
+        assert b"\x1b[0m" in out
+    # Colors change nothing but the escapes.
+    plain = re.sub(rb"\x1b\[[0-9;]*m", b"", always)
+    assert plain == piped
+
+
+def svg_rects(root):
+    rects = list(root.iter(SVG + "rect"))
+    return ([r for r in rects if r.get("class") == "band"],
+            [r for r in rects if r.get("class") == "gap"])
+
+
+def test_layout_svg_picture():
+    tmp = tempfile.mkdtemp()
+    path = os.path.join(tmp, "layout.svg")
+    try:
+        with Target() as t:
+            _, bands, gaps = layout_lines(ok("layout", t.pid))
+            assert ok("layout", "--svg", path, t.pid) == ""
+            to_stdout = ok("layout", "--svg", "-", t.pid)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    finally:
+        shutil.rmtree(tmp)
+    assert text == to_stdout
+    root = ET.fromstring(text.encode())
+    assert root.tag == SVG + "svg"
+    band_rects, gap_rects = svg_rects(root)
+    assert len(band_rects) == len(bands) and len(gap_rects) == len(gaps)
+    for r, b in zip(band_rects, bands):
+        assert (int(r.get("data-start"), 16), int(r.get("data-end"), 16),
+                r.get("data-kind")) == (b["start"], b["end"], b["kind"])
+    ys = [int(r.get("y")) for r in band_rects]
+    assert all(a < b for a, b in zip(ys, ys[1:])), ys
+    # The lowest band of each kind: the program's text is the last.
+    y = {r.get("data-kind"): int(r.get("y")) for r in band_rects}
+    assert y["stack"] < y["heap"] < y["text"], y
+    # Heights grow with the size, on a log scale: a 4 KiB band is
+    # 16 px, and even the largest stays under 16 + 3 * 52.
+    for r, b in zip(band_rects, bands):
+        h = int(r.get("height"))
+        assert 16 <= h <= 16 + 3 * 52
+        if b["end"] - b["start"] == 4096:
+            assert h == 16, (h, b)
+    legend = [e.text for e in root.iter(SVG + "text")]
+    for kind in {b["kind"] for b in bands}:
+        assert kind in legend, kind
+    # The newline in a name as \012, the byte 0xff as U+FFFD.
+    titles = [r.find(SVG + "title").text for r in band_rects]
+    assert any("odd name\\012with newline" in s for s in titles), titles
+    assert any("caf\ufffd \ufffd" in s for s in titles), titles
+
+
+ODD_NAME_SCRIPT = r"""
+import mmap, os, sys
+path = os.path.join(os.fsencode(sys.argv[1]),
+                    b"a <b> & \"c\" 'd' ]]>\n\xff\x01\xef\xbf\xbe.map")
+with open(path, "wb") as f:
+    f.write(b"x" * 4096)
+with open(path, "rb") as f:
+    m = mmap.mmap(f.fileno(), 4096, prot=mmap.PROT_READ)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_layout_svg_escapes_names():
+    """A mapped file whose name holds markup, quotes, a newline, a
+    control character, a byte that is not UTF-8 and U+FFFE."""
+    tmp = tempfile.mkdtemp()
+    try:
+        with Target("-c", ODD_NAME_SCRIPT, tmp, exe=PYTHON) as t:
+            text = ok("layout", "--svg", "-", t.pid)
+            lines = ok("layout", t.pid).splitlines()
+    finally:
+        shutil.rmtree(tmp)
+    root = ET.fromstring(text.encode())     # expat: well-formed XML 1.0
+    want = "a <b> & \"c\" 'd' ]]>\\012\ufffd\\001\ufffd.map"
+    titles = [r.find(SVG + "title").text for r in svg_rects(root)[0]]
+    assert any(s.startswith("file " + tmp) and want in s for s in titles), \
+        titles
+    labels = [e.text or "" for e in root.iter(SVG + "text")]
+    assert any(s.endswith(".../" + want) for s in labels), labels
+    assert all(len(line) <= 80 for line in lines)
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    raise AssertionError("chromium not found: scripts/deps installs it "
+                         "(Debian package chromium)")
+
+
+def png_read(path, upto):
+    """(width, height, bytes per pixel, rows): the PNG's header and its
+    first `upto` rows unfiltered (8-bit RGB or RGBA, not interlaced),
+    every chunk's CRC and the size of the image data checked."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "no PNG signature"
+    pos, ihdr, idat = 8, None, []
+    while pos + 12 <= len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        crc, = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
+        assert zlib.crc32(kind + body) == crc, f"bad CRC in {kind}"
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+        pos += 12 + n
+    else:
+        raise AssertionError("no IEND chunk")
+    width, height, depth, ctype, _, _, interlace = ihdr
+    assert depth == 8 and ctype in (2, 6) and interlace == 0, ihdr
+    bpp = 3 if ctype == 2 else 4
+    stride = width * bpp
+    raw = zlib.decompress(b"".join(idat))
+    assert len(raw) == height * (stride + 1), (len(raw), height, stride)
+    rows, prev = [], bytearray(stride)
+    for y in range(min(upto, height)):
+        at = y * (stride + 1)
+        kind, line = raw[at], bytearray(raw[at + 1:at + 1 + stride])
+        assert kind <= 4, f"filter type {kind}"
+        for i in range(stride if kind else 0):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                pred = a
+            elif kind == 2:
+                pred = b
+            elif kind == 3:
+                pred = (a + b) // 2
+            else:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+            line[i] = (line[i] + pred) & 0xff
+        rows.append(bytes(line))
+        prev = line
+    return width, height, bpp, rows
+
+
+def test_layout_svg_renders_in_chromium():
+    """The SVG opens in a browser: headless Chromium draws it, and the
+    stack's band is where the SVG says, in its color."""
+    browser = chromium()
+    tmp = tempfile.mkdtemp()
+    svg, png = os.path.join(tmp, "layout.svg"), os.path.join(tmp, "out.png")
+    try:
+        with Target() as t:
+            ok("layout", "--svg", svg, t.pid)
+        r = subprocess.run([browser, "--headless", "--no-sandbox",
+                            "--disable-gpu", f"--user-data-dir={tmp}/profile",
+                            f"--screenshot={png}", "--window-size=1000,2000",
+                            "file://" + svg], capture_output=True, timeout=180)
+        assert os.path.exists(png), r.stderr[-2000:]
+        stack = next(e for e in svg_rects(ET.parse(svg).getroot())[0]
+                     if e.get("data-kind") == "stack")
+        x = int(stack.get("x")) + int(stack.get("width")) - 12
+        y = int(stack.get("y")) + int(stack.get("height")) // 2
+        width, height, bpp, rows = png_read(png, y + 1)
+    finally:
+        shutil.rmtree(tmp)
+    assert (width, height) == (1000, 2000)
+    pixel = rows[y][x * bpp:x * bpp + 3]
+    fill = bytes.fromhex(stack.get("fill")[1:])
+    assert all(abs(a - b) <= 3 for a, b in zip(pixel, fill)), (pixel, fill)
+    assert rows[2][:3] == b"\xff\xff\xff"       # the white page
+    colors = {row[i:i + 3] for row in rows for i in range(0, len(row), bpp)}
+    assert len(colors) >= 8, len(colors)        # not one flat color
 
 
 def main():
