@@ -221,6 +221,20 @@ def test_allocator_walk():
     assert d["again-freed"][2] == 0, d
 
 
+def test_recursion():
+    """One frame per level of the factorial, each below the one before;
+    the tail-recursive one reuses a single frame."""
+    out = run(build("recursion"))
+    m = mems(out)
+    fact = [m[f"fact_{n}"] for n in range(8, 0, -1)]
+    tail = [m[f"tail_{n}"] for n in range(8, 0, -1)]
+    assert all(kind == "stack" for _, kind in fact + tail), out
+    addrs = [a for a, _ in fact]
+    assert all(b < a for a, b in zip(addrs, addrs[1:])), addrs
+    assert len({a for a, _ in tail}) == 1, tail
+    assert "fact(8) = 40320" in out and "fact_tail(8) = 40320" in out
+
+
 def test_python_memory():
     """The article's memory.py, each address it prints asked of memwalk
     where: small ints in CPython's cache, big ints and frames in its
