@@ -210,6 +210,13 @@ registry_has(uintptr_t a)
 	    (n % 64)) & 1;
 }
 
+/* For the probe (probe.c): is a in one of this process's arenas? */
+bool
+mwi_alloc_is_arena(uintptr_t a)
+{
+	return registry_has(a);
+}
+
 /* With the mutex held; -1 when the second level cannot be allocated. */
 static int
 registry_set(uintptr_t a, bool on)

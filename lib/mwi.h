@@ -82,6 +82,9 @@ void	*mwi_malloc(size_t size);
 void	*mwi_reallocarray(void *p, size_t n, size_t size);
 void	*mwi_calloc(size_t n, size_t size);
 
+/* alloc.c: whether a lies in one of this process's mw_malloc arenas. */
+bool	 mwi_alloc_is_arena(uintptr_t a);
+
 /* probe.c: where p_mem and MW_MEASURE print (stdout unless set). */
 FILE	*mwi_probe_current(void);
 

@@ -44,6 +44,10 @@ mw_probe_kind(const void *p)
 		found = mw_query_addr(probe_q, (uintptr_t)p, &r);
 		if (found == 1)
 			kind = (int)r.kind;
+		/* Its own arenas the process knows without reading them. */
+		if (found == 1 && r.kind == MW_KIND_ANON &&
+		    mwi_alloc_is_arena((uintptr_t)p))
+			kind = MW_KIND_MEMWALK_ARENA;
 		else if (found == 0)
 			kind = MW_KIND_UNMAPPED;
 	}

@@ -22,7 +22,7 @@ show(const char *what, const void *p)
 	struct mw_alloc_info	i;
 	struct mw_alloc_stats	s;
 
-	if (mw_alloc_info(p, &i) == -1) {
+	if (mw_alloc_info(p, &i) != 1) {
 		printf("%s: not a block\n", what);
 		return;
 	}

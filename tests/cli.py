@@ -545,10 +545,29 @@ def functions(thread):
     return [f["function"] or "?" for f in thread["frames"]]
 
 
+def wait_parked(pid, spinners=0):
+    """Until every thread of stack_target but its spinners sleeps in
+    read(2): 'ready' comes before the other threads are past the
+    barrier that started them."""
+    for _ in range(400):
+        parked = 0
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                    parked += f.read().split()[0] == "0"
+            except OSError:
+                pass
+        if parked == len(os.listdir(f"/proc/{pid}/task")) - spinners:
+            return
+        time.sleep(0.005)
+    raise AssertionError("stack_target's threads did not park")
+
+
 def test_stack_call_chains():
     """Each thread's functions in order, sizes that add up, all running."""
     with Target("--threads", "3", "--chain", "4", "--spin",
                 exe=STACK_TARGET) as t:
+        wait_parked(t.pid, spinners=1)
         doc = json.loads(ok("stack", "--json", t.pid))
         text = ok("stack", t.pid)
         assert_running(t.pid)
@@ -597,6 +616,7 @@ def test_stack_recursion_frames():
 def test_stack_no_stop():
     """--no-stop: no ptrace; blocked threads' SP from /proc, no frames."""
     with Target("--threads", "2", exe=STACK_TARGET) as t:
+        wait_parked(t.pid)
         doc = json.loads(ok("stack", "--no-stop", "--json", t.pid))
         stopped = json.loads(ok("stack", "--json", t.pid))
     sp = {th["tid"]: th["sp"] for th in stopped["threads"]}

@@ -186,7 +186,7 @@ def test_small_ints():
         assert m[f"small {v} (a)"][1] == cache, m
     for v in (-6, 257, 1000):
         assert d[f"big {v} b-a"][2] != 0, d         # two objects
-        assert m[f"big {v} (a)"][1] != "stack", m
+        assert m[f"big {v} (a)"][1] == "memwalk-arena", m
     assert cache in ("bss", "data"), m               # static in the library
     assert m["small_ints (local array)"][1] == "stack", m
     assert m["small_ints (global array)"][1] in ("bss", "data"), m
@@ -219,6 +219,8 @@ def test_allocator_walk():
     assert again["pool"] == first["pool"] and again["index"] == 7, again
     d = diffs(out)
     assert d["again-freed"][2] == 0, d
+    m = mems(out)
+    assert m["first block"][1] == m["next pool"][1] == "memwalk-arena", m
 
 
 def test_recursion():
