@@ -79,6 +79,9 @@ size_t	 size_text(uint64_t bytes, char buf[8]);
 void	 out_end_line(void);
 int	 out_flush(void);
 int	 hex_digits(uint64_t v);
+void	 out_signed_size(int64_t d, size_t width);
+void	 json_key_addr(const char *key, uint64_t v);
+void	 json_key_dec(const char *key, uint64_t v);
 
 /* describe.c */
 size_t	 describe_region(char *buf, size_t size, const struct mw_proc *p,

@@ -239,39 +239,6 @@ change_of(const struct snap_region *x, const struct snap_region *y)
 /* ---- printing ----------------------------------------------------------- */
 
 static void
-signed_size(int64_t d)
-{
-	char	buf[8];
-
-	if (d == 0) {
-		out_char('0');
-		return;
-	}
-	out_char(d > 0 ? '+' : '-');
-	size_text(d > 0 ? (uint64_t)d : (uint64_t)-d, buf);
-	out_str(buf);
-}
-
-static void
-cell(int64_t d, size_t width)
-{
-	char	buf[24];
-	size_t	n;
-
-	if (d == 0)
-		n = (size_t)snprintf(buf, sizeof(buf), "0");
-	else {
-		char	t[8];
-
-		size_text(d > 0 ? (uint64_t)d : (uint64_t)-d, t);
-		n = (size_t)snprintf(buf, sizeof(buf), "%c%s", d > 0 ? '+' :
-		    '-', t);
-	}
-	out_pad(width > n ? width - n : 0);
-	out_str(buf);
-}
-
-static void
 count_cell(int64_t d, size_t width)
 {
 	char	buf[24];
@@ -339,7 +306,7 @@ text_kinds(const struct kind_sum *k)
 		    mw_kind_name((enum mw_kind)i) : "total"));
 		count_cell(delta(ks->regions), 10);
 		for (int c = 0; c < 3; c++)
-			cell(delta(c == 0 ? ks->size : c == 1 ? ks->rss :
+			out_signed_size(delta(c == 0 ? ks->size : c == 1 ? ks->rss :
 			    ks->pss), 10);
 		out_char('\n');
 	}
@@ -365,9 +332,9 @@ text_region(enum change c, const struct snap_region *x,
 	out_pad(7 - strlen(buf));
 	out_str(buf);
 	out_str("  size ");
-	signed_size(ds);
+	out_signed_size(ds, 0);
 	out_str("  rss ");
-	signed_size(dr);
+	out_signed_size(dr, 0);
 	out_str("  ");
 	out_str(r->kind);
 	if (r->path != NULL) {

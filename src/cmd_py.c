@@ -15,30 +15,6 @@
 
 #include "cli.h"
 
-static void
-json_key_addr(const char *key, uint64_t v)
-{
-	out_str(", \"");
-	out_str(key);
-	out_str("\": ");
-	if (v == 0) {
-		out_str("null");
-		return;
-	}
-	out_str("\"0x");
-	out_hex(v, 0);
-	out_char('"');
-}
-
-static void
-json_key_dec(const char *key, uint64_t v)
-{
-	out_str(", \"");
-	out_str(key);
-	out_str("\": ");
-	out_dec(v);
-}
-
 /*
  * 3.9 and 3.10 keep the small ints as heap objects that an array of
  * pointers in the interpreter state points to: small_ints is then that

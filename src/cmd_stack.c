@@ -30,30 +30,6 @@ out_addr(uint64_t v)
 }
 
 static void
-json_addr(const char *key, uint64_t v)
-{
-	out_str(", \"");
-	out_str(key);
-	out_str("\": ");
-	if (v == 0) {
-		out_str("null");
-		return;
-	}
-	out_char('"');
-	out_addr(v);
-	out_char('"');
-}
-
-static void
-json_num(const char *key, uint64_t v)
-{
-	out_str(", \"");
-	out_str(key);
-	out_str("\": ");
-	out_dec(v);
-}
-
-static void
 json_text(const char *key, const char *s)
 {
 	out_str(", \"");
@@ -165,10 +141,10 @@ json_frame(const struct mwi_frame *f)
 	out_str("{\"ip\": \"");
 	out_addr(f->ip);
 	out_char('"');
-	json_addr("sp", f->sp);
-	json_num("size", f->size);
+	json_key_addr("sp", f->sp);
+	json_key_dec("size", f->size);
 	json_text("function", f->function);
-	json_num("offset", f->offset);
+	json_key_dec("offset", f->offset);
 	json_text("object", f->object);
 	out_char('}');
 }
@@ -184,8 +160,8 @@ json_thread(const struct thread_view *t)
 	json_text("state", state);
 	out_str(", \"stopped\": ");
 	out_str(t->stopped ? "true" : "false");
-	json_addr("sp", t->sp);
-	json_addr("ip", t->ip);
+	json_key_addr("sp", t->sp);
+	json_key_addr("ip", t->ip);
 	out_str(", \"stack\": ");
 	if (t->stack_end == 0)
 		out_str("null");
@@ -193,12 +169,12 @@ json_thread(const struct thread_view *t)
 		out_str("{\"kind\": \"");
 		out_str(mw_kind_name(t->stack_kind));
 		out_char('"');
-		json_addr("start", t->stack_start);
-		json_addr("end", t->stack_end);
+		json_key_addr("start", t->stack_start);
+		json_key_addr("end", t->stack_end);
 		out_char('}');
 	}
-	json_num("used", t->used);
-	json_num("headroom", t->headroom);
+	json_key_dec("used", t->used);
+	json_key_dec("headroom", t->headroom);
 	out_str(", \"frames\": [");
 	for (size_t i = 0; i < t->nframes; i++) {
 		if (i > 0)

@@ -69,23 +69,6 @@ take(pid_t pid, struct sample *s)
 	return 0;
 }
 
-static void
-signed_cell(int64_t d, size_t width)
-{
-	char	t[8], buf[16];
-	size_t	n;
-
-	if (d == 0)
-		n = (size_t)snprintf(buf, sizeof(buf), "0");
-	else {
-		size_text(d > 0 ? (uint64_t)d : (uint64_t)-d, t);
-		n = (size_t)snprintf(buf, sizeof(buf), "%c%s", d > 0 ? '+' :
-		    '-', t);
-	}
-	out_pad(width > n ? width - n : 0);
-	out_str(buf);
-}
-
 /* The kinds whose Rss moved, by the size of the move. */
 static size_t
 moved_kinds(const struct sample *a, const struct sample *b, int *order)
@@ -125,12 +108,12 @@ text_line(const struct sample *first, const struct sample *prev,
 	size_text(s->rss, size);
 	out_pad(10 - strlen(size));
 	out_str(size);
-	signed_cell((int64_t)(s->rss - prev->rss), 10);
+	out_signed_size((int64_t)(s->rss - prev->rss), 10);
 	for (size_t i = 0; i < n; i++) {
 		out_str(i == 0 ? "  " : "  ");
 		out_str(mw_kind_name((enum mw_kind)order[i]));
 		out_char(' ');
-		signed_cell((int64_t)(s->kind[order[i]] -
+		out_signed_size((int64_t)(s->kind[order[i]] -
 		    prev->kind[order[i]]), 0);
 	}
 	out_char('\n');

@@ -411,3 +411,47 @@ size_text(uint64_t bytes, char text[8])
 	return memo[slot].len;
 }
 
+
+/* A signed size, right-aligned in width: "0", "+1.2M", "-4.0K". */
+void
+out_signed_size(int64_t d, size_t width)
+{
+	char	t[8], text[16];
+	size_t	n;
+
+	if (d == 0)
+		n = (size_t)snprintf(text, sizeof(text), "0");
+	else {
+		size_text(d > 0 ? (uint64_t)d : (uint64_t)-d, t);
+		n = (size_t)snprintf(text, sizeof(text), "%c%s", d > 0 ? '+' :
+		    '-', t);
+	}
+	out_pad(width > n ? width - n : 0);
+	out_str(text);
+}
+
+/* ", \"key\": \"0x...\"", or null for 0. */
+void
+json_key_addr(const char *key, uint64_t v)
+{
+	out_str(", \"");
+	out_str(key);
+	out_str("\": ");
+	if (v == 0) {
+		out_str("null");
+		return;
+	}
+	out_str("\"0x");
+	out_hex(v, 0);
+	out_char('"');
+}
+
+/* ", \"key\": N". */
+void
+json_key_dec(const char *key, uint64_t v)
+{
+	out_str(", \"");
+	out_str(key);
+	out_str("\": ");
+	out_dec(v);
+}

@@ -521,26 +521,6 @@ def test_looking_does_not_populate():
 
 # ---- memwalk stack ---------------------------------------------------------
 
-def task_states(pid):
-    """The state letter of every thread of pid, now."""
-    states = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            pass
-    return states
-
-
-def assert_running(pid):
-    """No thread left in a ptrace or job-control stop, nor traced."""
-    states = task_states(pid)
-    assert states and not any(s in "tT" for s in states.values()), states
-    with open(f"/proc/{pid}/status") as f:
-        assert "\nTracerPid:\t0\n" in f.read()
-
-
 def functions(thread):
     return [f["function"] or "?" for f in thread["frames"]]
 
