@@ -5,7 +5,8 @@
  * It reads /proc/PID/maps into a sorted array of regions, gives each
  * region one kind (heap, stack, text, data, ...), looks single addresses
  * up with the PROCMAP_QUERY ioctl, and prints pointers with their kind
- * from inside a program (p_mem, p_diff).
+ * from inside a program (p_mem, p_diff), and its stack frames too
+ * (mw_frames, p_frames).
  *
  * Return conventions, kept everywhere:
  *   constructors return a handle, or NULL with errno set;
@@ -398,6 +399,39 @@ void		 mw_auto_free(void *pointer_to_pointer);
 	mw_measure_end(&mw_measure_);					\
 } while (0)
 #define MW_AUTO_FREE	__attribute__((cleanup(mw_auto_free)))
+
+/*
+ * The calling thread's stack frames, innermost (the caller's) first
+ * (see mw_frames(3)). mw_backtrace gives the instruction pointers only,
+ * at the cost of libunwind's unw_backtrace, and may be called from a
+ * signal handler; mw_frames gives each frame's place and size too, and
+ * its function. Neither allocates; nor do p_frames and p_frame, which
+ * print them as p_mem prints a pointer.
+ */
+#define MW_FRAME_NAME_MAX	128
+
+/* mw_frames flags */
+#define MW_FRAMES_NONAMES	0x1u	/* no names: faster, signal-safe */
+
+/* mw_frame.flags */
+#define MW_FRAME_SIGNAL		0x1u	/* the kernel's signal frame */
+#define MW_FRAME_NAME_CUT	0x2u	/* name cut to MW_FRAME_NAME_MAX - 1 */
+
+struct mw_frame {
+	uint64_t	 ip;		/* where it runs: a return address, or
+					   the instruction a signal stopped */
+	uint64_t	 sp;		/* its stack pointer: its lowest byte */
+	uint64_t	 cfa;		/* the caller's sp: its end; 0 unknown */
+	uint64_t	 size;		/* cfa - sp; 0 unknown */
+	uint64_t	 offset;	/* ip - the function's start */
+	unsigned int	 flags;		/* MW_FRAME_* */
+	char		 name[MW_FRAME_NAME_MAX];	/* "" unknown */
+};
+
+int		 mw_backtrace(void **ips, int max);
+int		 mw_frames(struct mw_frame *out, int max, unsigned int flags);
+void		 p_frames(const char *label);
+void		 p_frame(const char *label);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,7 @@
 
 #include "config.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,7 +86,8 @@ void	*mwi_calloc(size_t n, size_t size);
 /* alloc.c: whether a lies in one of this process's mw_malloc arenas. */
 bool	 mwi_alloc_is_arena(uintptr_t a);
 
-/* probe.c: where p_mem and MW_MEASURE print (stdout unless set). */
+/* probe.c: where p_mem, MW_MEASURE and the frame probes print (stdout
+ * unless set). */
 FILE	*mwi_probe_current(void);
 
 /* ---- os_linux.c: the only file that touches /proc and friends ------- */
@@ -471,5 +473,39 @@ void	 mwi_array_classifier_init(struct mwi_array_classifier *ac,
 	    struct mw_maps *m);
 void	 mwi_classify_at(struct mwi_array_classifier *ac, size_t i);
 int	 mwi_array_classifier_done(struct mwi_array_classifier *ac);
+
+/* ---- query.c: a handle where its owner wants it -------------------- */
+
+/*
+ * Opaque to users; here so that probe.c can keep its handle in static
+ * memory and no probe allocates (mwi_query_init, mwi_query_fini). The
+ * fields are drawn at the top of query.c.
+ */
+#define MWI_QUERY_NAME_MAX	(PATH_MAX + 64)
+
+struct mw_query {
+	pid_t			 pid;
+	int			 fd;
+	bool			 text_mode;
+	struct mw_maps		*snap;
+	struct mwi_classifier	 cls;
+	char			 name[MWI_QUERY_NAME_MAX];
+	char			 scratch[MWI_QUERY_NAME_MAX];
+	char			 image_name[MWI_QUERY_NAME_MAX];
+};
+
+int	 mwi_query_init(struct mw_query *q, pid_t pid, unsigned int flags);
+void	 mwi_query_fini(struct mw_query *q);
+
+/* ---- probe.c: its lookups, for the frame probes ---------------------- */
+
+/*
+ * The region of p in this process, as mw_probe_kind finds it (kind
+ * MW_KIND_UNMAPPED, start = end = 0, when in none; its name is not
+ * kept: NULL). 0, or -1 with errno. With PROCMAP_QUERY, it allocates
+ * nothing for an address in a stack: the handle is static memory, and
+ * the kind of a stack needs no ELF headers.
+ */
+int	 mwi_probe_region(const void *p, struct mw_region *out);
 
 #endif /* MWI_H */

@@ -3,11 +3,16 @@
  * of the region each pointer is in.
  *
  *   probe_lock guards:
- *     probe_q     a query handle on this process (mw_query), opened on
- *                 first use and again after fork (probe_pid changes):
- *                 one PROCMAP_QUERY per answer on a descriptor kept
- *                 open, the ELF headers cached in the handle
+ *     probe_qs    a query handle on this process (mw_query) in static
+ *                 memory, opened on first use and again after fork
+ *                 (probe_pid changes): one PROCMAP_QUERY per answer on
+ *                 a descriptor kept open, the ELF headers cached in the
+ *                 handle
+ *     probe_q     &probe_qs while it is open, else NULL
  *     probe_fp    where the lines go; NULL means stdout
+ *
+ * The handle is static so that a probe allocates nothing of its own:
+ * the frame probes (frames.c) are proved not to call malloc.
  *
  * The kind is computed under the lock and printed after it is dropped:
  * stdio locks the stream itself, so lines never interleave.
@@ -17,44 +22,79 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <string.h>
 #include <unistd.h>
 
 static pthread_mutex_t	 probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mw_query	 probe_qs;
 static struct mw_query	*probe_q;
 static pid_t		 probe_pid;
 static FILE		*probe_fp;
+
+/* The handle, open on this process; NULL (errno set) if it cannot be. */
+static struct mw_query *
+probe_handle(void)
+{
+	pid_t	self = getpid();
+
+	if (probe_q != NULL && probe_pid != self) {
+		mwi_query_fini(probe_q);
+		probe_q = NULL;
+	}
+	if (probe_q == NULL && mwi_query_init(&probe_qs, 0, 0) == 0) {
+		probe_q = &probe_qs;
+		probe_pid = self;
+	}
+	return probe_q;
+}
+
+/*
+ * Its own arenas the process knows without reading them: an anonymous
+ * region that holds one is memwalk-arena, as far as the arena goes (the
+ * kernel may have merged it with its neighbours).
+ */
+static void
+own_arena(const void *p, struct mw_region *r)
+{
+	uintptr_t	a = (uintptr_t)p;
+
+	if (r->kind != MW_KIND_ANON || !mwi_alloc_is_arena(a))
+		return;
+	r->kind = MW_KIND_MEMWALK_ARENA;
+	r->start = a & ~(uintptr_t)(MWI_ARENA_SIZE - 1);
+	r->end = r->start + MWI_ARENA_SIZE;
+}
+
+int
+mwi_probe_region(const void *p, struct mw_region *out)
+{
+	struct mw_query	*q;
+	int		 found = -1, saved, entry_errno = errno;
+
+	pthread_mutex_lock(&probe_lock);
+	if ((q = probe_handle()) != NULL)
+		found = mw_query_addr(q, (uintptr_t)p, out);
+	saved = found == -1 ? errno : entry_errno;
+	pthread_mutex_unlock(&probe_lock);
+	if (found == 0) {
+		memset(out, 0, sizeof(*out));
+		out->kind = MW_KIND_UNMAPPED;
+	}
+	if (found == 1)
+		own_arena(p, out);
+	out->name = NULL;	/* the handle's, and the lock is dropped */
+	errno = saved;
+	return found == -1 ? -1 : 0;
+}
 
 int
 mw_probe_kind(const void *p)
 {
 	struct mw_region	r;
-	pid_t			self = getpid();
-	int			found, kind = -1, saved, entry_errno = errno;
 
-	pthread_mutex_lock(&probe_lock);
-	if (probe_q != NULL && probe_pid != self) {
-		mw_query_close(probe_q);
-		probe_q = NULL;
-	}
-	if (probe_q == NULL) {
-		probe_q = mw_query_open(0, 0);
-		probe_pid = self;
-	}
-	if (probe_q != NULL) {
-		found = mw_query_addr(probe_q, (uintptr_t)p, &r);
-		if (found == 1)
-			kind = (int)r.kind;
-		/* Its own arenas the process knows without reading them. */
-		if (found == 1 && r.kind == MW_KIND_ANON &&
-		    mwi_alloc_is_arena((uintptr_t)p))
-			kind = MW_KIND_MEMWALK_ARENA;
-		else if (found == 0)
-			kind = MW_KIND_UNMAPPED;
-	}
-	saved = kind == -1 ? errno : entry_errno;
-	pthread_mutex_unlock(&probe_lock);
-	errno = saved;
-	return kind;
+	if (mwi_probe_region(p, &r) == -1)
+		return -1;
+	return (int)r.kind;
 }
 
 FILE *

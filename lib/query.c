@@ -1,7 +1,7 @@
 /*
  * query.c: one address -> its region, without reading the whole map.
  *
- *   struct mw_query
+ *   struct mw_query (mwi.h, so that probe.c can hold one in static memory)
  *     fd ------> /proc/PID/maps, held open (permission is checked once,
  *                at open, as the kernel does for PROCMAP_QUERY)
  *     name[]     the answer's name         (valid until the next call)
@@ -24,23 +24,9 @@
 #include "mwi.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define QUERY_NAME_MAX	(PATH_MAX + 64)
-
-struct mw_query {
-	pid_t			 pid;
-	int			 fd;
-	bool			 text_mode;
-	struct mw_maps		*snap;
-	struct mwi_classifier	 cls;
-	char			 name[QUERY_NAME_MAX];
-	char			 scratch[QUERY_NAME_MAX];
-	char			 image_name[QUERY_NAME_MAX];	/* image walk */
-};
 
 static int
 ioctl_lookup(void *ctx, uint64_t addr, struct mw_region *out)
@@ -51,24 +37,57 @@ ioctl_lookup(void *ctx, uint64_t addr, struct mw_region *out)
 	    sizeof(q->scratch));
 }
 
+static bool
+query_args_ok(pid_t pid, unsigned int flags)
+{
+	if (pid >= 0 && (flags & ~MW_QUERY_TEXT) == 0)
+		return true;
+	errno = EINVAL;
+	return false;
+}
+
+/*
+ * A handle in the caller's storage: probe.c keeps its own in static
+ * memory, so that no probe allocates. 0, or -1 with errno (q is then
+ * left with nothing to release).
+ */
+int
+mwi_query_init(struct mw_query *q, pid_t pid, unsigned int flags)
+{
+	if (!query_args_ok(pid, flags))
+		return -1;
+	memset(q, 0, sizeof(*q));
+	q->pid = pid == 0 ? getpid() : pid;
+	q->text_mode = (flags & MW_QUERY_TEXT) != 0;
+	q->cls.pid = q->pid;
+	q->cls.lookup = ioctl_lookup;
+	q->cls.ctx = q;
+	if ((q->fd = mwi_open_proc(pid, "maps")) == -1)
+		return -1;
+	return 0;
+}
+
+/* Release what an initialised handle holds, but not the handle. */
+void
+mwi_query_fini(struct mw_query *q)
+{
+	close(q->fd);
+	q->fd = -1;
+	mw_maps_free(q->snap);
+	q->snap = NULL;
+	mwi_elf_cache_free(&q->cls.elves);
+}
+
 struct mw_query *
 mw_query_open(pid_t pid, unsigned int flags)
 {
 	struct mw_query	*q;
 	int		 saved;
 
-	if (pid < 0 || (flags & ~MW_QUERY_TEXT) != 0) {
-		errno = EINVAL;
+	if (!query_args_ok(pid, flags) ||
+	    (q = mwi_calloc(1, sizeof(*q))) == NULL)
 		return NULL;
-	}
-	if ((q = mwi_calloc(1, sizeof(*q))) == NULL)
-		return NULL;
-	q->pid = pid == 0 ? getpid() : pid;
-	q->text_mode = (flags & MW_QUERY_TEXT) != 0;
-	q->cls.pid = q->pid;
-	q->cls.lookup = ioctl_lookup;
-	q->cls.ctx = q;
-	if ((q->fd = mwi_open_proc(pid, "maps")) == -1) {
+	if (mwi_query_init(q, pid, flags) == -1) {
 		saved = errno;
 		free(q);
 		errno = saved;
@@ -82,9 +101,7 @@ mw_query_close(struct mw_query *q)
 {
 	if (q == NULL)
 		return;
-	close(q->fd);
-	mw_maps_free(q->snap);
-	mwi_elf_cache_free(&q->cls.elves);
+	mwi_query_fini(q);
 	free(q);
 }
 
