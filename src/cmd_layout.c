@@ -3,12 +3,13 @@
  * high addresses first, as the textbooks draw the stack above the heap
  * above the program; as text, JSON, or an SVG image (--svg FILE).
  *
- *   START-END                         SIZE BAR  KIND     NAME
- *   ffffffffff600000-ffffffffff601000 4.0K #    vsyscall [vsyscall]
+ *   START-END                         SIZE BAR    KIND        NAME
+ *   ffffffffff600000-ffffffffff601000 4.0K #      vsyscall    [vsyscall]
  *                    ... 16E unmapped ...
- *   00007ffe5ef56000-00007ffe5ef77000 132K ##   stack    [stack]
- *                    ... 250G unmapped ...
- *   00007ffb16c6b000-00007ffb16c6f000  16K #    data     .../ld-linux-x86-64.so.2
+ *   00007ffd45334000-00007ffd45355000 132K ###    stack       [stack]
+ *                    ... 812G unmapped ...
+ *   00007f3228475000-00007f322847b000  24K ##     data        .../libc.so.6
+ *   00007f3227ea2000-00007f32282a6000 4.0M ###### malloc-mmap
  *
  * A band is a run of regions that touch, one after the other, and have
  * the same kind and the same name: the r--p and rw-p halves of a data
@@ -32,9 +33,7 @@
 #include "config.h"
 
 #include <err.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -387,7 +386,10 @@ print_json(pid_t pid, const struct band *b, size_t n)
 #define SVG_BAND_X	212
 #define SVG_BAND_W	440
 #define SVG_LEGEND_X	690
-#define SVG_NAME_ROOM	44	/* columns of a band's name */
+#define SVG_SIZE_X	(SVG_BAND_X + 40)	/* right end of the size */
+#define SVG_KIND_X	(SVG_BAND_X + 50)
+#define SVG_NAME_X	(SVG_BAND_X + 158)	/* past "pymalloc-arena" */
+#define SVG_NAME_ROOM	38	/* columns of a band's name */
 #define SVG_LEGEND_ROW	22
 
 static unsigned int
@@ -472,18 +474,21 @@ svg_band(const struct band *b, unsigned int y, unsigned int h, int digits)
 	out_char(' ');
 	out_bytes(size, len);
 	out_str("</title></rect>\n");
-	svg_text_start(SVG_BAND_X + 8, y + h / 2 + 4, NULL);
+	/* Columns by position: SVG collapses runs of spaces. */
+	svg_text_start(SVG_SIZE_X, y + h / 2 + 4, "text-anchor=\"end\"");
 	out_bytes(size, len);
-	out_str("  ");
+	out_str("</text>\n");
+	svg_text_start(SVG_KIND_X, y + h / 2 + 4, NULL);
 	out_str(mw_kind_name(b->kind));
+	out_str("</text>\n");
 	if (b->name != NULL) {
 		fit_name(b->name, SVG_NAME_ROOM, &f);
-		out_str("  ");
+		svg_text_start(SVG_NAME_X, y + h / 2 + 4, "class=\"name\"");
 		out_str(f.lead);
 		out_xml(f.s, f.len);
 		out_str(f.trail);
+		out_str("</text>\n");
 	}
-	out_str("</text>\n");
 }
 
 static void
@@ -562,10 +567,8 @@ svg_head(pid_t pid, unsigned int height)
 	out_dec(SVG_WIDTH);
 	out_char(' ');
 	out_dec(height);
-	/* xml:space: the two spaces between a band's words are kept. */
-	out_str("\" xml:space=\"preserve\" font-family=\"DejaVu Sans Mono, "
-	    "Menlo, Consolas, monospace\" font-size=\"12\">\n"
-	    "<title>memwalk layout: ");
+	out_str("\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, "
+	    "monospace\" font-size=\"12\">\n<title>memwalk layout: ");
 	out_dec((uint64_t)pid);
 	out_str(" (");
 	out_xml(comm, strlen(comm));
