@@ -2,7 +2,8 @@
  * nested_calls.c: stack_frame1 calls stack_frame2. The callee's local
  * sits below its caller's: each call pushes a new frame at lower
  * addresses, the stack grows down. p_diff prints the distance from
- * the caller's local to the callee's: negative.
+ * the caller's local to the callee's: negative; p_frames, from inside
+ * the callee, the frames themselves, innermost first, going up.
  */
 #include <memwalk.h>
 
@@ -15,6 +16,7 @@ stack_frame2(void)
 
 	p_mem("b", (const void *)&b);
 	p_diff("callee-caller", caller_local, (const void *)&b);
+	p_frames("frames");
 }
 
 static void __attribute__((noinline))

@@ -74,6 +74,18 @@ def mems(out):
     return found
 
 
+def frames(out):
+    """p_frame and p_frames lines: label -> (sp, kind, size, function)."""
+    found = {}
+    for line in out.splitlines():
+        f = line.split("\t")
+        if len(f) == 7 and f[0].endswith(":") and f[1].startswith("0x"):
+            assert int(f[1], 16) == int(f[2]), line
+            found[f[0][:-1]] = (int(f[1], 16), f[3], int(f[4]),
+                                f[5].split("+")[0])
+    return found
+
+
 def diffs(out):
     """p_diff lines: label -> (p1, p2, p2 - p1, kind1, kind2)."""
     found = {}
@@ -127,6 +139,11 @@ def test_nested_calls():
     assert m["a"][1] == m["b"][1] == "stack", out
     assert m["b"][0] < m["a"][0], out        # the callee is below
     assert d["callee-caller"][2] < 0, d
+    f = frames(out)
+    names = [f[f"frames[{i}]"][3] for i in range(3)]
+    assert names == ["stack_frame2", "stack_frame1", "main"], names
+    sps = [f[f"frames[{i}]"][0] for i in range(3)]
+    assert sps == sorted(sps) and len(set(sps)) == 3, sps
 
 
 def test_heap_vs_stack():
@@ -224,16 +241,20 @@ def test_allocator_walk():
 
 
 def test_recursion():
-    """One frame per level of the factorial, each below the one before;
-    the tail-recursive one reuses a single frame."""
+    """One frame per level of the factorial, each below the one before
+    by its size; the tail-recursive one reuses a single frame."""
     out = run(build("recursion"))
-    m = mems(out)
-    fact = [m[f"fact_{n}"] for n in range(8, 0, -1)]
-    tail = [m[f"tail_{n}"] for n in range(8, 0, -1)]
-    assert all(kind == "stack" for _, kind in fact + tail), out
-    addrs = [a for a, _ in fact]
-    assert all(b < a for a, b in zip(addrs, addrs[1:])), addrs
-    assert len({a for a, _ in tail}) == 1, tail
+    f = frames(out)
+    fact = [f[f"fact_{n}"] for n in range(8, 0, -1)]
+    tail = [f[f"tail_{n}"] for n in range(8, 0, -1)]
+    assert all(kind == "stack" for _, kind, _, _ in fact + tail), out
+    assert all(fn == "fact" for *_, fn in fact), fact
+    assert all(fn.startswith("fact_tail") for *_, fn in tail), tail
+    sps = [sp for sp, *_ in fact]
+    assert all(a - b == fact[i + 1][2] for i, (a, b) in
+               enumerate(zip(sps, sps[1:]))), fact
+    assert len({sp for sp, *_ in tail}) == 1, tail
+    assert f["main[0]"][3] == "main", f
     assert "fact(8) = 40320" in out and "fact_tail(8) = 40320" in out
 
 
