@@ -318,11 +318,12 @@ text_region(enum change c, const struct snap_region *x,
 {
 	const struct snap_region	*r = y != NULL ? y : x;
 	char				 buf[8];
-	int64_t				 ds, dr;
+	int64_t				 ds, dr, dp;
 
 	ds = (int64_t)((y ? y->end - y->start : 0) - (x ? x->end - x->start :
 	    0));
 	dr = (int64_t)((y ? y->rss : 0) - (x ? x->rss : 0));
+	dp = (int64_t)((y ? y->pss : 0) - (x ? x->pss : 0));
 	out_str(change_name[c]);
 	out_pad(10 - strlen(change_name[c]));
 	out_hex(r->start, 16);
@@ -335,6 +336,8 @@ text_region(enum change c, const struct snap_region *x,
 	out_signed_size(ds, 0);
 	out_str("  rss ");
 	out_signed_size(dr, 0);
+	out_str("  pss ");
+	out_signed_size(dp, 0);
 	out_str("  ");
 	out_str(r->kind);
 	if (r->path != NULL) {
