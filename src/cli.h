@@ -51,6 +51,8 @@ struct options {
 
 /* target.c */
 int	 target_resolve(const char *arg, pid_t *pid);
+bool	 target_replaced(pid_t *pid);
+void	 target_forget(void);
 int	 target_fail(pid_t pid, int err, const char *file);
 int	 target_fail_attach(pid_t pid);
 int	 target_check_process(pid_t pid);

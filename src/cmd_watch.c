@@ -190,7 +190,9 @@ cmd_watch(const struct options *o, int argc, char **argv)
 		if (i > 0) {
 			out_flush();
 			nap(o->interval > 0 ? o->interval : 1.0);
-			if (take(pid, &s) == -1) {
+			if (target_replaced(&pid) || take(pid, &s) == -1 ||
+			    target_replaced(&pid)) {
+				target_forget();
 				if (!o->json) {
 					out_str("(process ");
 					out_dec((uint64_t)pid);

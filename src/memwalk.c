@@ -281,6 +281,7 @@ main(int argc, char **argv)
 {
 	struct options	 o = { 0 };
 	char		**operands;
+	pid_t		 pid;
 	int		 n, rc;
 
 	refuse_negative_numbers(argc, argv);
@@ -326,6 +327,11 @@ main(int argc, char **argv)
 	} else {
 		refuse_options(&o, NULL, false, true, true, true);
 		rc = cmd_maps(&o, n, operands);
+	}
+	if (rc == 0 && target_replaced(&pid)) {
+		warnx("%d: the process exited while being read, and its PID "
+		    "now names another process", (int)pid);
+		rc = EXIT_TARGET;
 	}
 	if (out_flush() == -1) {
 		warn("stdout");

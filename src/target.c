@@ -122,9 +122,75 @@ resolve_name(const char *name, pid_t *pid)
 	return EXIT_USAGE;
 }
 
+static int	 resolve_arg(const char *, pid_t *);
+
+static pid_t	 resolved_pid;
+static uint64_t	 resolved_start;	/* its start time; 0: unknown */
+
+/* The start time of pid, from /proc/PID/stat; 0 when it is gone. */
+static uint64_t
+start_time(pid_t pid)
+{
+	char			 path[64], text[1024];
+	const char		*p;
+	unsigned long long	 t = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, text, sizeof(text)) <= 0 ||
+	    (p = strrchr(text, ')')) == NULL)
+		return 0;
+	/* after ")": state is field 3, starttime field 22 */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%*u %*u %*d %*d %*d %*d %*d %*d %llu", &t) != 1)
+		return 0;
+	return t;
+}
+
+static int
+remember(pid_t pid)
+{
+	resolved_pid = pid;
+	resolved_start = start_time(pid);
+	return 0;
+}
+
+/*
+ * Whether the PID resolved now names another process than it did then
+ * (the first exited and the PID was reused): false when either start
+ * time is unknown, as when the process is just gone.
+ */
+bool
+target_replaced(pid_t *pid)
+{
+	uint64_t	now;
+
+	if (resolved_start == 0)
+		return false;
+	now = start_time(resolved_pid);
+	*pid = resolved_pid;
+	return now != 0 && now != resolved_start;
+}
+
+/* The process has been seen to exit (watch says so): no more checks. */
+void
+target_forget(void)
+{
+	resolved_start = 0;
+}
+
 /* PID or NAME -> pid; 0, or an exit status after saying why. */
 int
 target_resolve(const char *arg, pid_t *pid)
+{
+	int	rc;
+
+	if ((rc = resolve_arg(arg, pid)) == 0)
+		remember(*pid);
+	return rc;
+}
+
+static int
+resolve_arg(const char *arg, pid_t *pid)
 {
 	const char	*errstr;
 	const char	*p = arg;

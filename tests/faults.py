@@ -329,6 +329,68 @@ def test_pid_reuse():
     assert not any(p and p.endswith("/sleep") for p in paths), paths
 
 
+REPLACE_WHERE = PARK + r"""
+{target} <&3 > /dev/null & old=$!
+sleep 0.2
+in=$(mktemp -u); mkfifo "$in"
+{memwalk} where $old - < "$in" > /dev/null 2> "$in.err" & mw=$!
+exec 4> "$in"
+echo 0x1000 >&4
+sleep 0.2
+kill $old; wait $old 2>/dev/null || true
+echo $((old - 1)) > /proc/sys/kernel/ns_last_pid
+{target} <&3 > /dev/null 4>&- & new=$!
+[ "$new" = "$old" ] || {{ echo "no reuse: $old $new" >&2; exit 9; }}
+echo 0x2000 >&4
+exec 4>&-
+rc=0; wait $mw || rc=$?
+echo "rc=$rc"; cat "$in.err"; rm -f "$in" "$in.err"
+kill $new
+"""
+
+REPLACE_WATCH = PARK + r"""
+{target} <&3 > /dev/null & old=$!
+sleep 0.2
+{memwalk} watch --interval 0.2 --count 25 $old & mw=$!
+sleep 0.5
+kill $old; wait $old 2>/dev/null || true
+echo $((old - 1)) > /proc/sys/kernel/ns_last_pid
+{target} <&3 > /dev/null & new=$!
+[ "$new" = "$old" ] || {{ echo "no reuse: $old $new" >&2; exit 9; }}
+rc=0; wait $mw || rc=$?
+echo "rc=$rc"
+kill $new
+"""
+
+
+def in_new_pid_namespace(script):
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh",
+                        "-c", script.format(target=STACK_TARGET,
+                                            memwalk=MEMWALK)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_pid_reused_while_read():
+    """The target exits and its PID goes to another process while memwalk
+    reads: where - says so and exits 1 (not answering for a mix of the
+    two); watch ends as the target did, without going on with the new
+    process."""
+    if not unshare_ok() or not os.path.exists("/proc/sys/kernel/ns_last_pid"):
+        print("  (skipped: needs root, unshare and ns_last_pid)")
+        return
+    out = in_new_pid_namespace(REPLACE_WHERE).splitlines()
+    assert out[0] == "rc=1", out
+    assert len(out) == 2 and re.fullmatch(
+        r"memwalk: \d+: the process exited while being read.*", out[1]), out
+    out = in_new_pid_namespace(REPLACE_WATCH).splitlines()
+    assert out[-1] == "rc=0", out
+    assert re.fullmatch(r"\(process \d+ exited\)", out[-2]), out
+    samples = [x for x in out if re.match(r"\s*\d+\.\d+s? ", x)]
+    assert len(out) < 15, out       # 25 samples had it gone on
+
+
 # ---- size: 60,000 mappings, 1,000 threads ---------------------------------
 
 def kernel_map_count(pid):
