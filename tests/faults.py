@@ -19,6 +19,9 @@ import subprocess
 import sys
 import time
 
+import mwtest
+from mwtest import assert_running
+
 MEMWALK = os.environ["MEMWALK"]
 BUILD_TESTS = os.path.dirname(os.environ["MW_TARGET"])
 CHURN = os.path.join(BUILD_TESTS, "churn_target")
@@ -134,32 +137,6 @@ def run_command(args, shape, pid):
     return r
 
 
-def task_states(pid):
-    states = {}
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except FileNotFoundError:
-        return states
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return states
-
-
-def assert_running(pid):
-    """No thread of pid is left traced or stopped (t, T)."""
-    states = {}
-    for _ in range(200):
-        states = task_states(pid)
-        if not any(st in "tT" for st in states.values()):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"threads left stopped: {states}")
-
-
 # ---- a map that changes while it is read ----------------------------------
 
 def test_churning_map():
@@ -225,6 +202,20 @@ def test_exit_while_read():
 
 # ---- PID namespaces and PID reuse -------------------------------------------
 
+def in_new_pid_namespace(script):
+    """script run by sh as init of a new PID namespace: its stdout."""
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh",
+                        "-c", script.format(target=STACK_TARGET,
+                                            memwalk=MEMWALK)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def reuse_ok():
+    return unshare_ok() and os.path.exists("/proc/sys/kernel/ns_last_pid")
+
+
 def unshare_ok():
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
@@ -239,7 +230,7 @@ fifo=$(mktemp -u); mkfifo "$fifo"; exec 3<>"$fifo"; rm "$fifo"
 """
 
 NS_SCRIPT = PARK + r"""
-{stack_target} --threads 2 --chain 3 <&3 > /dev/null &
+{target} --threads 2 --chain 3 <&3 > /dev/null &
 sleep 0.3
 {memwalk} stack --json $!
 kill $!
@@ -275,12 +266,7 @@ def test_pid_namespace():
         p.stdin.close()
         p.wait(20)
     # from inside: memwalk runs in the namespace on the namespace's PID
-    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh",
-                        "-c", NS_SCRIPT.format(stack_target=STACK_TARGET,
-                                               memwalk=MEMWALK)],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    doc = json.loads(r.stdout)
+    doc = json.loads(in_new_pid_namespace(NS_SCRIPT))
     assert doc["pid"] < 100, doc["pid"]      # a namespace-local PID
     assert len(doc["threads"]) == 3, doc["threads"]
     for th in doc["threads"]:
@@ -315,15 +301,10 @@ kill $new
 def test_pid_reuse():
     """A PID that belonged to another process a moment ago: memwalk reads
     the process that has it now (its map, its name), nothing stale."""
-    if not unshare_ok() or not os.path.exists("/proc/sys/kernel/ns_last_pid"):
+    if not reuse_ok():
         print("  (skipped: needs root, unshare and ns_last_pid)")
         return
-    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh",
-                        "-c", REUSE_SCRIPT.format(target=STACK_TARGET,
-                                                  memwalk=MEMWALK)],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    doc = json.loads(r.stdout)
+    doc = json.loads(in_new_pid_namespace(REUSE_SCRIPT))
     paths = {reg.get("path") for reg in doc["regions"]}
     assert STACK_TARGET in paths, sorted(p for p in paths if p)[:10]
     assert not any(p and p.endswith("/sleep") for p in paths), paths
@@ -363,21 +344,12 @@ kill $new
 """
 
 
-def in_new_pid_namespace(script):
-    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "sh",
-                        "-c", script.format(target=STACK_TARGET,
-                                            memwalk=MEMWALK)],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
 def test_pid_reused_while_read():
     """The target exits and its PID goes to another process while memwalk
     reads: where - says so and exits 1 (not answering for a mix of the
     two); watch ends as the target did, without going on with the new
     process."""
-    if not unshare_ok() or not os.path.exists("/proc/sys/kernel/ns_last_pid"):
+    if not reuse_ok():
         print("  (skipped: needs root, unshare and ns_last_pid)")
         return
     out = in_new_pid_namespace(REPLACE_WHERE).splitlines()
@@ -387,7 +359,6 @@ def test_pid_reused_while_read():
     out = in_new_pid_namespace(REPLACE_WATCH).splitlines()
     assert out[-1] == "rc=0", out
     assert re.fullmatch(r"\(process \d+ exited\)", out[-2]), out
-    samples = [x for x in out if re.match(r"\s*\d+\.\d+s? ", x)]
     assert len(out) < 15, out       # 25 samples had it gone on
 
 
@@ -542,26 +513,5 @@ def test_huge_stdin():
     assert maxrss_kb < 64 * 1024, maxrss_kb    # streamed, not slurped
 
 
-def main():
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith("test_") and callable(f)]
-    only = sys.argv[1:]
-    passed = failed = 0
-    for name, fn in tests:
-        if only and name not in only:
-            continue
-        t0 = time.monotonic()
-        try:
-            fn()
-        except Exception as e:  # report and go on
-            failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}")
-        else:
-            passed += 1
-            print(f"ok   {name} ({time.monotonic() - t0:.1f} s)")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(mwtest.main(globals()))

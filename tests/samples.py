@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+import mwtest
+
 SRCDIR = os.environ["top_srcdir"]
 STAGE = os.environ["MW_STAGE"]
 LIBDIR = STAGE + os.environ["MW_LIBDIR"]
@@ -353,28 +355,5 @@ def test_python_memory():
         assert not (a["object"] or {}).get("type") == "python-int", a
 
 
-def main():
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith("test_") and callable(f)]
-    only = sys.argv[1:]
-    passed = failed = 0
-    try:
-        for name, fn in tests:
-            if only and name not in only:
-                continue
-            try:
-                fn()
-            except Exception as e:  # report and go on
-                failed += 1
-                print(f"FAIL {name}: {type(e).__name__}: {e}")
-            else:
-                passed += 1
-                print(f"ok   {name}")
-    finally:
-        shutil.rmtree(TMP)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(mwtest.main(globals(), cleanup=lambda: shutil.rmtree(TMP)))
