@@ -691,7 +691,8 @@ cmd_maps(const struct options *o, int argc, char **argv)
 		return print_rollup(pid, o);
 	early_rows_init(&e);
 	p = mw_proc_open_each(pid, proc_flags(o),
-	    o->json || o->totals || o->objects ? NULL : early_row, &e);
+	    o->json || o->totals || o->objects || o->extended ? NULL :
+	    early_row, &e);
 	if (p == NULL) {
 		rc = target_fail(pid, errno, o->extended ? "smaps" : "maps");
 		early_rows_free(&e);
