@@ -110,8 +110,8 @@ text_line(const struct sample *first, const struct sample *prev,
 	out_str(size);
 	out_signed_size((int64_t)(s->rss - prev->rss), 10);
 	for (size_t i = 0; i < n; i++) {
-		out_str(i == 0 ? "  " : "  ");
-		out_str(mw_kind_name((enum mw_kind)order[i]));
+		out_str("  ");
+		out_kind((enum mw_kind)order[i]);
 		out_char(' ');
 		out_signed_size((int64_t)(s->kind[order[i]] -
 		    prev->kind[order[i]]), 0);
@@ -184,7 +184,7 @@ cmd_watch(const struct options *o, int argc, char **argv)
 	prev = first;
 	if (!o->json) {
 		target_print_head(pid);
-		out_str("     TIME       RSS     DELTA  BY KIND\n");
+		out_heading("     TIME       RSS     DELTA  BY KIND\n");
 	}
 	for (long i = 0; o->count == 0 || i < o->count; i++) {
 		if (i > 0) {

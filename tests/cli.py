@@ -1099,6 +1099,73 @@ def test_layout_color_only_when_allowed():
     assert plain == piped
 
 
+def run_env(args, env):
+    """memwalk ARGS through pipes in env: its stdout; status 0, no stderr."""
+    r = subprocess.run([MEMWALK, *map(str, args)], env=env,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == b"", (args, r)
+    return r.stdout
+
+
+SGR = re.compile(rb"\x1b\[[0-9;]*m")
+
+
+def test_color_every_text_command():
+    """Every text output takes --color: always colors the kinds (each in
+    its color) and the headings (bold) and changes nothing else, even
+    with NO_COLOR; auto colors a terminal unless NO_COLOR is set and not
+    empty; never, NO_COLOR=1 and a pipe have no escapes, nor has JSON."""
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    no_color, empty = dict(env, NO_COLOR="1"), dict(env, NO_COLOR="")
+    tmp = tempfile.mkdtemp()
+    a, b = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
+    heap, bold = b"\x1b[32mheap\x1b[0m", b"\x1b[1m"
+    try:
+        with Target() as t, Target("-c", PY_SCRIPT, exe=PYTHON) as py, \
+                Target("--threads", "1", exe=STACK_TARGET) as st:
+            wait_parked(st.pid)
+            with open(a, "w") as f:
+                f.write(ok("snap", t.pid))
+            with open(b, "w") as f:
+                f.write(ok("snap", py.pid))
+            # (arguments, escapes the colored text has, same text twice)
+            cases = [
+                ([t.pid], [heap, bold + b"START-END", bold + b"KIND"], True),
+                (["-x", t.pid], [heap, bold + b"START-END"], False),
+                (["--totals", t.pid], [heap, bold + b"KIND"], True),
+                (["--objects", t.pid], [bold + b"BASE"], True),
+                (["where", t.pid, hex(t.addr["heap"])], [heap], True),
+                (["py", py.pid], [bold + b"python\x1b[0m",
+                                  bold + b"CLASS"], True),
+                (["arenas", py.pid], [bold + b"ALLOCATOR",
+                                      b"\x1b[92mpymalloc\x1b[0m"], True),
+                (["stack", st.pid], [bold + b"TID ",
+                                     b"\x1b[35mstack\x1b[0m"], True),
+                (["diff", a, b], [bold + b"KIND", heap], True),
+                (["watch", "--count", "1", t.pid], [bold + b"     TIME"],
+                 True),
+                (["layout", t.pid], [b"\x1b[35m#", bold + b"START-END"],
+                 True),
+            ]
+            for args, marks, stable in cases:
+                piped = run_env(args, env)
+                always = run_env(["--color=always", *args], no_color)
+                what = f"memwalk {args}"
+                for mark in marks:
+                    assert mark in always, (what, mark, always[:600])
+                assert b"\x1b" not in piped, what
+                if stable:      # colors change nothing but the escapes
+                    assert SGR.sub(b"", always) == piped, what
+                for out in (run_on_tty(["--color=never", *args], env),
+                            run_on_tty(args, no_color),
+                            run_on_tty(["--json", *args], env)):
+                    assert b"\x1b" not in out, (what, out[:300])
+                for out in (run_on_tty(args, env), run_on_tty(args, empty)):
+                    assert marks[0] in out, (what, out[:300])
+    finally:
+        shutil.rmtree(tmp)
+
+
 def svg_rects(root):
     rects = list(root.iter(SVG + "rect"))
     return ([r for r in rects if r.get("class") == "band"],
