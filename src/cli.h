@@ -5,6 +5,7 @@
  *   target.c    PID|NAME -> pid, and why a target cannot be read
  *   out.c       buffered stdout: text, numbers, JSON strings
  *   color.c     whether text is colored (--color, NO_COLOR); the colors
+ *   progress.c  how far a long read has got, on a terminal's stderr
  *   describe.c  a region's label, an address's object: words and JSON
  *   cmd_maps.c  the annotated map (table or JSON), smaps figures, threads
  *   cmd_where.c addresses -> regions, sections, symbols, objects
@@ -95,6 +96,11 @@ void	 out_sgr(const char *sgr);
 void	 out_sgr_end(const char *sgr);
 void	 out_kind(enum mw_kind k);
 void	 out_heading(const char *s);
+
+/* progress.c */
+void	 progress_start(const char *what);
+void	 progress_region(void *ctx, const struct mw_region *r);
+void	 progress_end(void);
 
 /* describe.c */
 size_t	 describe_region(char *buf, size_t size, const struct mw_proc *p,

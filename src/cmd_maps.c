@@ -10,9 +10,10 @@
  * Without -x the rows are formatted while the map is still being read
  * (early_row), at the widest widths; once the deeper passes of
  * mw_proc_open_each are done, only the rows they changed are formatted
- * again. With -x the figures come from one read of smaps. With colors
- * on (color.c), the kind column is colored per kind and the headings are
- * bold; the columns stay where they are.
+ * again. With -x the figures come from one read of smaps, its progress
+ * shown on a terminal (progress.c). With colors on (color.c), the kind
+ * column is colored per kind and the headings are bold; the columns stay
+ * where they are.
  */
 #include "config.h"
 
@@ -719,9 +720,13 @@ cmd_maps(const struct options *o, int argc, char **argv)
 	if (o->extended && o->totals)
 		return print_rollup(pid, o);
 	early_rows_init(&e);
-	p = mw_proc_open_each(pid, proc_flags(o),
-	    o->json || o->totals || o->objects || o->extended ? NULL :
-	    early_row, &e);
+	if (o->extended) {	/* 60,000 mappings: a second; say how far */
+		progress_start("reading smaps");
+		p = mw_proc_open_each(pid, proc_flags(o), progress_region, NULL);
+		progress_end();
+	} else
+		p = mw_proc_open_each(pid, proc_flags(o),
+		    o->json || o->totals || o->objects ? NULL : early_row, &e);
 	if (p == NULL) {
 		rc = target_fail(pid, errno, o->extended ? "smaps" : "maps");
 		early_rows_free(&e);

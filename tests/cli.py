@@ -1166,6 +1166,76 @@ def test_color_every_text_command():
         shutil.rmtree(tmp)
 
 
+def run_stderr_on_tty(args):
+    """memwalk ARGS with stdout a file and stderr a pseudo-terminal: its
+    stdout, and what the terminal got."""
+    master, slave = pty.openpty()
+    outfile = tempfile.TemporaryFile()     # a pipe would fill up unread
+    p = subprocess.Popen([MEMWALK, *map(str, args)], stdout=outfile,
+                         stderr=slave)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:     # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert p.wait(30) == 0, err
+    outfile.seek(0)
+    out = outfile.read()
+    outfile.close()
+    return out, err
+
+
+PROGRESS = re.compile(rb"((?:\rmemwalk: reading smaps\.\.\. \d+ regions *)+)"
+                      rb"\r( +)\r")
+
+
+def test_progress_on_a_terminal_only():
+    """A read of smaps shows its count of regions on stderr when it is a
+    terminal, in place, at most ten times a second, erased at the end;
+    a pipe or a file gets nothing, and the answer is the same."""
+    with Target("--maps", "1000") as t:
+        with open(f"/proc/{t.pid}/maps", "rb") as f:
+            nregions = len(f.readlines())
+        piped = json.loads(ok("snap", t.pid))
+        with tempfile.TemporaryFile() as errfile:
+            r = subprocess.run([MEMWALK, "-x", str(t.pid)], stderr=errfile,
+                               stdout=subprocess.PIPE, timeout=60)
+            errfile.seek(0)
+            assert r.returncode == 0 and errfile.read() == b""
+        assert ok("watch", "--count", "2", "--interval", "0.05", t.pid)
+        for args, reads in ((["snap", t.pid], 1), (["-x", t.pid], 1),
+                            (["watch", "--count", "3", "--interval", "0.05",
+                              t.pid], 3)):
+            start = time.monotonic()
+            out, err = run_stderr_on_tty(args)
+            elapsed = time.monotonic() - start
+            what = f"memwalk {args}: {err[:300]!r}"
+            shown = list(PROGRESS.finditer(err))
+            assert b"".join(m.group(0) for m in shown) == err, what
+            assert len(shown) == reads, what
+            draws = 0
+            for m in shown:
+                lines = m.group(1).split(b"\r")[1:]
+                draws += len(lines)
+                counts = [int(x.split()[3]) for x in lines]
+                assert counts == sorted(counts), what
+                assert 64 <= counts[0] and counts[-1] <= nregions, what
+                # The blank covers the last line drawn, no more.
+                assert len(m.group(2)) == len(lines[-1]), what
+            assert draws <= reads + 10 * elapsed + 1, (draws, elapsed)
+            if args[0] == "snap":
+                doc = json.loads(out)
+                assert len(doc["regions"]) == len(piped["regions"]), what
+            else:
+                assert b"\x1b" not in out and out.count(b"\n") > 3, what
+
+
 def svg_rects(root):
     rects = list(root.iter(SVG + "rect"))
     return ([r for r in rects if r.get("class") == "band"],
