@@ -622,7 +622,8 @@ print_threads(const struct mw_proc *p)
 	v = mw_proc_threads(p, &n);
 	if (n == 0)
 		return;
-	out_heading("\nTID      STATE SP                  STACK   USED   LEFT NAME\n");
+	out_heading("\nTID      STATE SP                  STACK   USED   LEFT "
+	    "NAME\n");
 	for (size_t i = 0; i < n; i++) {
 		char	line[160];
 
@@ -722,7 +723,8 @@ cmd_maps(const struct options *o, int argc, char **argv)
 	early_rows_init(&e);
 	if (o->extended) {	/* 60,000 mappings: a second; say how far */
 		progress_start("reading smaps");
-		p = mw_proc_open_each(pid, proc_flags(o), progress_region, NULL);
+		p = mw_proc_open_each(pid, proc_flags(o), progress_region,
+		    NULL);
 		progress_end();
 	} else
 		p = mw_proc_open_each(pid, proc_flags(o),

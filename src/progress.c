@@ -10,6 +10,11 @@
  * before. A read is counted by the regions mw_proc_open_each tells of
  * (progress_region is its fn).
  *
+ * A signal that ends memwalk while the line is up (^C ends a watch) has
+ * it erased first: from progress_start to progress_end, SIGINT, SIGTERM,
+ * SIGHUP and SIGQUIT are caught, the line erased, their old action put
+ * back and the signal raised again.
+ *
  * Cheap: the clock (the vDSO's coarse one) is read once per 64 regions,
  * the line drawn at the first look and then at most ten times a second:
  * a read of a few thousand regions writes it and erases it at once, two
@@ -18,11 +23,14 @@
  *   what     the read's name, NULL when off (no terminal, or no read)
  *   regions  told of so far (a torn map, sorted, starts again at 0)
  *   next     when the line may be drawn next (CLOCK_MONOTONIC_COARSE)
- *   shown    columns the line takes on the terminal now; 0: none
+ *   shown    columns the line takes on the terminal now; 0: none (set
+ *            before the line is written, so that a signal erases it)
+ *   old      the signals' actions before progress_start
  */
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -33,10 +41,14 @@
 #define PROGRESS_EVERY	64	/* regions between looks at the clock */
 #define PROGRESS_PERIOD	0.1	/* seconds between two drawings */
 
+static const int	 signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define NSIGNALS	(sizeof(signals) / sizeof(signals[0]))
+
 static const char	*what;
 static size_t		 regions;
 static double		 next;
-static size_t		 shown;
+static volatile sig_atomic_t shown;
+static struct sigaction	 old[NSIGNALS];
 
 static double
 coarse_now(void)
@@ -63,14 +75,53 @@ put_err(const char *s, size_t n)
 	}
 }
 
+/* The line, if drawn, erased: async-signal-safe. */
+static void
+erase(void)
+{
+	static const char	blank[] = "                                ";
+	size_t			n = (size_t)shown;
+
+	if (n == 0)
+		return;
+	put_err("\r", 1);
+	for (; n > 0; n -= n < sizeof(blank) - 1 ? n : sizeof(blank) - 1)
+		put_err(blank, n < sizeof(blank) - 1 ? n : sizeof(blank) - 1);
+	put_err("\r", 1);
+	shown = 0;
+}
+
+static void
+on_signal(int sig)
+{
+	int	saved = errno;
+
+	erase();
+	for (size_t i = 0; i < NSIGNALS; i++)
+		sigaction(signals[i], &old[i], NULL);
+	raise(sig);	/* delivered once this handler returns */
+	errno = saved;
+}
+
 /* A read named w starts: drawn at its 64th region, if it has one. */
 void
 progress_start(const char *w)
 {
+	struct sigaction	sa;
+
 	what = isatty(STDERR_FILENO) ? w : NULL;
 	regions = 0;
 	next = 0;
 	shown = 0;
+	if (what == NULL)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NSIGNALS; i++)
+		sigaddset(&sa.sa_mask, signals[i]);
+	for (size_t i = 0; i < NSIGNALS; i++)
+		sigaction(signals[i], &sa, &old[i]);
 }
 
 static void
@@ -84,10 +135,11 @@ draw(void)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	/* Shorter than the line before (a torn map read again): cover it. */
-	while ((size_t)n - 1 < shown && (size_t)n < sizeof(line) - 1)
+	while ((size_t)n - 1 < (size_t)shown && (size_t)n < sizeof(line) - 1)
 		line[n++] = ' ';
+	if ((size_t)n - 1 > (size_t)shown)
+		shown = (sig_atomic_t)(n - 1);
 	put_err(line, (size_t)n);
-	shown = (size_t)n - 1;
 }
 
 /* An mw_region_fn: one more region read (NULL: all are told again). */
@@ -109,18 +161,14 @@ progress_region(void *ctx, const struct mw_region *r)
 	draw();
 }
 
-/* The read is over: the line, if drawn, is erased. */
+/* The read is over: the line, if drawn, is erased, the signals let be. */
 void
 progress_end(void)
 {
-	char	blank[160];
-
-	if (shown > 0) {
-		blank[0] = '\r';
-		memset(blank + 1, ' ', shown);
-		blank[shown + 1] = '\r';
-		put_err(blank, shown + 2);
-	}
+	if (what == NULL)
+		return;
+	erase();
+	for (size_t i = 0; i < NSIGNALS; i++)
+		sigaction(signals[i], &old[i], NULL);
 	what = NULL;
-	shown = 0;
 }

@@ -1236,6 +1236,35 @@ def test_progress_on_a_terminal_only():
                 assert b"\x1b" not in out and out.count(b"\n") > 3, what
 
 
+def test_progress_erased_when_interrupted():
+    """^C ends a watch: a progress line up at that moment is erased
+    first, and memwalk still dies of the signal."""
+    with Target("--maps", "20000") as t:
+        for _ in range(3):
+            master, slave = pty.openpty()
+            p = subprocess.Popen([MEMWALK, "watch", "--interval", "0.01",
+                                  str(t.pid)], stdout=subprocess.DEVNULL,
+                                 stderr=slave)
+            os.close(slave)
+            err = b""
+            while b"regions" not in err:    # a read is being shown
+                err += os.read(master, 65536)
+            p.send_signal(signal.SIGINT)
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                err += chunk
+            os.close(master)
+            assert p.wait(30) == -signal.SIGINT, p.returncode
+            shown = list(PROGRESS.finditer(err))
+            assert shown and b"".join(m.group(0) for m in shown) == err, \
+                err[-300:]
+
+
 def svg_rects(root):
     rects = list(root.iter(SVG + "rect"))
     return ([r for r in rects if r.get("class") == "band"],
