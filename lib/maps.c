@@ -982,6 +982,13 @@ mw_smaps_read(pid_t pid)
 	return read_proc(pid, true, NULL, NULL);
 }
 
+/* mw_smaps_read, fn told of each region as its line is read. */
+struct mw_maps *
+mwi_smaps_read_each(pid_t pid, mw_region_fn fn, void *ctx)
+{
+	return read_proc(pid, true, fn, ctx);
+}
+
 void
 mw_maps_free(struct mw_maps *m)
 {

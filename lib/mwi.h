@@ -245,6 +245,8 @@ int		 mwi_maps_append(struct mw_maps *m, const struct mw_region *r,
 
 struct mw_maps	*mwi_maps_read_fd(int fd, pid_t pid, bool classify,
 		    mw_region_fn fn, void *ctx);
+struct mw_maps	*mwi_smaps_read_each(pid_t pid, mw_region_fn fn,
+		    void *ctx);
 bool		 mwi_name_is_deleted(const char *name);
 
 /* ---- elf.c: PT_LOAD segments of mapped objects ---------------------- */

@@ -125,7 +125,7 @@ mw_proc_open_each(pid_t pid, unsigned int flags, mw_region_fn fn, void *ctx)
 		return NULL;
 	}
 	if (flags & MW_PROC_SMAPS)
-		m = mw_smaps_read(pid);
+		m = mwi_smaps_read_each(pid, fn, ctx);
 	else
 		m = fn != NULL ? mw_maps_read_each(pid, fn, ctx) :
 		    mw_maps_read(pid);

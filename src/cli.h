@@ -4,6 +4,8 @@
  *   memwalk.c   arguments, usage, dispatch to a command
  *   target.c    PID|NAME -> pid, and why a target cannot be read
  *   out.c       buffered stdout: text, numbers, JSON strings
+ *   color.c     whether text is colored (--color, NO_COLOR); the colors
+ *   progress.c  how far a long read has got, on a terminal's stderr
  *   describe.c  a region's label, an address's object: words and JSON
  *   cmd_maps.c  the annotated map (table or JSON), smaps figures, threads
  *   cmd_where.c addresses -> regions, sections, symbols, objects
@@ -30,7 +32,7 @@
 #define EXIT_TARGET	1
 #define EXIT_USAGE	2
 
-/* layout --color: COLOR_UNSET when not given (auto). */
+/* --color=WHEN: COLOR_UNSET when not given (auto). */
 enum color { COLOR_UNSET, COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct options {
@@ -46,7 +48,7 @@ struct options {
 	long	count;		/* watch --count N; 0: until the end */
 	bool	watch_opts;	/* --interval or --count given */
 	const char *svg;	/* layout --svg FILE: "-" is stdout */
-	enum color color;	/* layout --color=WHEN */
+	enum color color;	/* --color=WHEN */
 };
 
 /* target.c */
@@ -84,6 +86,23 @@ int	 hex_digits(uint64_t v);
 void	 out_signed_size(int64_t d, size_t width);
 void	 json_key_addr(const char *key, uint64_t v);
 void	 json_key_dec(const char *key, uint64_t v);
+
+/* color.c */
+void	 color_init(enum color when, bool text);
+bool	 color_on(void);
+const char *color_kind(enum mw_kind k);
+const char *color_heading(void);
+char	*put_sgr(char *p, const char *sgr);
+char	*put_sgr_end(char *p, const char *sgr);
+void	 out_sgr(const char *sgr);
+void	 out_sgr_end(const char *sgr);
+void	 out_kind(enum mw_kind k);
+void	 out_heading(const char *s);
+
+/* progress.c */
+void	 progress_start(const char *what);
+void	 progress_region(void *ctx, const struct mw_region *r);
+void	 progress_end(void);
 
 /* describe.c */
 size_t	 describe_region(char *buf, size_t size, const struct mw_proc *p,

@@ -98,11 +98,16 @@ each_row(const struct mw_proc *p, void (*fn)(void *, const struct row *),
 
 #define ROW_FORMAT	"%-10s %5s  %-25s %5s %12s %8s %7s"
 
+/* An allocator's name in the color of the kind of its arenas. */
+static const enum mw_kind allocator_kinds[] = { MW_KIND_MEMWALK_ARENA,
+    MW_KIND_GLIBC_ARENA, MW_KIND_PYMALLOC_ARENA };
+
 static void
 print_row(void *ctx, const struct row *w)
 {
 	char	line[256], size[8], bytes[8], pools[48], blocks[24];
 	char	range[40], index[16];
+	const char *sgr;
 
 	(void)ctx;
 	size_text(w->end - w->start, size);
@@ -124,7 +129,11 @@ print_row(void *ctx, const struct row *w)
 	snprintf(index, sizeof(index), "%d", w->index);
 	snprintf(line, sizeof(line), ROW_FORMAT, allocator_names[w->allocator],
 	    index, range, size, pools, blocks, bytes);
-	out_str(line);
+	sgr = color_kind(allocator_kinds[w->allocator]);
+	out_sgr(sgr);
+	out_str(allocator_names[w->allocator]);
+	out_sgr_end(sgr);
+	out_str(line + strlen(allocator_names[w->allocator]));
 	if (w->name != NULL) {
 		out_str("  ");
 		out_text_name(w->name);
@@ -142,7 +151,7 @@ print_classes(const char *what, const struct class_row *k, size_t n,
 	snprintf(line, sizeof(line), "\n%s: %zu arena%s, %s\n", what, arenas,
 	    arenas == 1 ? "" : "s", size);
 	out_str(line);
-	out_str("CLASS  SIZE  POOLS    BLOCKS  IN USE\n");
+	out_heading("CLASS  SIZE  POOLS    BLOCKS  IN USE\n");
 	for (size_t i = 0; i < n; i++) {
 		size_text(k[i].blocks * k[i].block_size, bytes);
 		snprintf(line, sizeof(line), "%5u %5llu %6zu %9zu %7s\n",
@@ -194,7 +203,7 @@ print_table(pid_t pid, const struct mw_proc *p)
 	target_print_head(pid);
 	snprintf(line, sizeof(line), ROW_FORMAT "\n", "ALLOCATOR", "ARENA",
 	    "START-END", "SIZE", "POOLS U/F/E", "BLOCKS", "IN USE");
-	out_str(line);
+	out_heading(line);
 	each_row(p, print_row, NULL);
 	if (mw_proc_alloc_stats(p, &st))
 		print_classes("memwalk", k, memwalk_classes(&st, k), st.arenas,

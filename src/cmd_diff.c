@@ -286,7 +286,7 @@ text_kinds(const struct kind_sum *k)
 	struct kind_sum	total;
 
 	memset(&total, 0, sizeof(total));
-	out_str("KIND             REGIONS      SIZE       RSS       PSS\n");
+	out_heading("KIND             REGIONS      SIZE       RSS       PSS\n");
 	for (int i = 0; i <= MW_KIND_COUNT; i++) {
 		const struct kind_sum	*ks = i < MW_KIND_COUNT ? &k[i] : &total;
 
@@ -300,8 +300,10 @@ text_kinds(const struct kind_sum *k)
 			if (!kind_moved(ks))
 				continue;
 		}
-		out_str(i < MW_KIND_COUNT ? mw_kind_name((enum mw_kind)i) :
-		    "total");
+		if (i < MW_KIND_COUNT)
+			out_kind((enum mw_kind)i);
+		else
+			out_str("total");
 		out_pad(14 - strlen(i < MW_KIND_COUNT ?
 		    mw_kind_name((enum mw_kind)i) : "total"));
 		count_cell(delta(ks->regions), 10);
@@ -339,7 +341,7 @@ text_region(enum change c, const struct snap_region *x,
 	out_str("  pss ");
 	out_signed_size(dp, 0);
 	out_str("  ");
-	out_str(r->kind);
+	out_kind(mw_kind_from_name(r->kind));
 	if (r->path != NULL) {
 		out_char(' ');
 		out_text_name(r->path);

@@ -52,46 +52,35 @@ struct band {
 #define LOG_MIN		(12 * 256)	/* log2(4 KiB), in 1/256ths */
 
 /*
- * Each kind's color: an ANSI SGR foreground for the text, a fill for
- * the SVG. Related kinds share a hue: code and data of ELF objects
- * warm and blue, allocators' memory green, stacks magenta, the
- * kernel's pages purple. A kind missing here is drawn plain and grey.
+ * Each kind's fill in the SVG: the hues of its text color (color.c),
+ * lighter. A kind missing here is drawn grey.
  */
-static const struct {
-	const char	*sgr;
-	const char	*fill;
-} kind_colors[MW_KIND_COUNT] = {
-	[MW_KIND_ANON] = { "37", "#d9d9d9" },
-	[MW_KIND_HEAP] = { "32", "#74c476" },
-	[MW_KIND_STACK] = { "35", "#e38fd6" },
-	[MW_KIND_VDSO] = { "95", "#b58bd6" },
-	[MW_KIND_VVAR] = { "95", "#d6c1ea" },
-	[MW_KIND_VSYSCALL] = { "95", "#9e6fc4" },
-	[MW_KIND_TEXT] = { "31", "#f08a80" },
-	[MW_KIND_RODATA] = { "33", "#f5d36e" },
-	[MW_KIND_DATA] = { "34", "#7fa9e8" },
-	[MW_KIND_BSS] = { "94", "#b9d2f5" },
-	[MW_KIND_FILE] = { "93", "#d9c19a" },
-	[MW_KIND_SHMEM] = { "36", "#8fd3d6" },
-	[MW_KIND_GUARD] = { "90", "#8c8c8c" },
-	[MW_KIND_THREAD_STACK] = { "95", "#f2c4ec" },
-	[MW_KIND_GLIBC_ARENA] = { "92", "#b7e4b0" },
-	[MW_KIND_MALLOC_MMAP] = { "92", "#a1d99b" },
-	[MW_KIND_PYMALLOC_ARENA] = { "92", "#5fb3a1" },
-	[MW_KIND_MEMWALK_ARENA] = { "92", "#9fdcc8" },
+static const char *const kind_fills[MW_KIND_COUNT] = {
+	[MW_KIND_ANON] = "#d9d9d9",
+	[MW_KIND_HEAP] = "#74c476",
+	[MW_KIND_STACK] = "#e38fd6",
+	[MW_KIND_VDSO] = "#b58bd6",
+	[MW_KIND_VVAR] = "#d6c1ea",
+	[MW_KIND_VSYSCALL] = "#9e6fc4",
+	[MW_KIND_TEXT] = "#f08a80",
+	[MW_KIND_RODATA] = "#f5d36e",
+	[MW_KIND_DATA] = "#7fa9e8",
+	[MW_KIND_BSS] = "#b9d2f5",
+	[MW_KIND_FILE] = "#d9c19a",
+	[MW_KIND_SHMEM] = "#8fd3d6",
+	[MW_KIND_GUARD] = "#8c8c8c",
+	[MW_KIND_THREAD_STACK] = "#f2c4ec",
+	[MW_KIND_GLIBC_ARENA] = "#b7e4b0",
+	[MW_KIND_MALLOC_MMAP] = "#a1d99b",
+	[MW_KIND_PYMALLOC_ARENA] = "#5fb3a1",
+	[MW_KIND_MEMWALK_ARENA] = "#9fdcc8",
 };
-
-static const char *
-kind_sgr(enum mw_kind k)
-{
-	return k < MW_KIND_COUNT ? kind_colors[k].sgr : NULL;
-}
 
 static const char *
 kind_fill(enum mw_kind k)
 {
-	return k < MW_KIND_COUNT && kind_colors[k].fill != NULL ?
-	    kind_colors[k].fill : "#bdbdbd";
+	return k < MW_KIND_COUNT && kind_fills[k] != NULL ? kind_fills[k] :
+	    "#bdbdbd";
 }
 
 /* ---- bands ---------------------------------------------------------- */
@@ -250,23 +239,6 @@ measure(const struct band *b, size_t n, struct text_widths *w)
 }
 
 static void
-sgr_on(const char *sgr)
-{
-	if (sgr == NULL)
-		return;
-	out_str("\033[");
-	out_str(sgr);
-	out_char('m');
-}
-
-static void
-sgr_off(const char *sgr)
-{
-	if (sgr != NULL)
-		out_str("\033[0m");
-}
-
-static void
 print_name(const struct shown *f)
 {
 	out_str(f->lead);
@@ -275,9 +247,9 @@ print_name(const struct shown *f)
 }
 
 static void
-print_band(const struct band *b, const struct text_widths *w, bool color)
+print_band(const struct band *b, const struct text_widths *w)
 {
-	const char	*sgr = color ? kind_sgr(b->kind) : NULL;
+	const char	*sgr = color_kind(b->kind);
 	const char	*kind = mw_kind_name(b->kind);
 	char		 size[8];
 	size_t		 len = size_text(b->end - b->start, size);
@@ -290,14 +262,14 @@ print_band(const struct band *b, const struct text_widths *w, bool color)
 	out_pad(len < 4 ? 5 - len : 1);
 	out_bytes(size, len);
 	out_char(' ');
-	sgr_on(sgr);
+	out_sgr(sgr);
 	for (int i = 0; i < bar; i++)
 		out_char('#');
-	sgr_off(sgr);
+	out_sgr_end(sgr);
 	out_pad((size_t)(w->bar - bar + 1));
-	sgr_on(sgr);
+	out_sgr(sgr);
 	out_str(kind);
-	sgr_off(sgr);
+	out_sgr_end(sgr);
 	if (b->name != NULL) {
 		out_pad(w->kind - strlen(kind) + 1);
 		fit_name(b->name, w->name, &f);
@@ -307,37 +279,41 @@ print_band(const struct band *b, const struct text_widths *w, bool color)
 }
 
 static void
-print_gap(uint64_t bytes, const struct text_widths *w, bool color)
+print_gap(uint64_t bytes, const struct text_widths *w)
 {
-	char	size[8];
+	const char	*dim = color_on() ? "2" : NULL;
+	char		 size[8];
 
 	out_pad((size_t)w->addr + 1);
-	sgr_on(color ? "2" : NULL);
+	out_sgr(dim);
 	out_str("... ");
 	out_bytes(size, size_text(bytes, size));
 	out_str(" unmapped ...");
-	sgr_off(color ? "2" : NULL);
+	out_sgr_end(dim);
 	out_char('\n');
 }
 
 static void
-print_text(pid_t pid, const struct band *b, size_t n, bool color)
+print_text(pid_t pid, const struct band *b, size_t n)
 {
 	struct text_widths	w;
 
 	measure(b, n, &w);
 	target_print_head(pid);
+	out_sgr(color_heading());
 	out_str("START-END");
 	out_pad((size_t)w.addr * 2 + 1 - 9 + 1);
 	out_str("SIZE BAR");
 	out_pad((size_t)w.bar - 3 + 1);
 	out_str("KIND");
 	out_pad(w.kind - 4 + 1);
-	out_str("NAME\n");
+	out_str("NAME");
+	out_sgr_end(color_heading());
+	out_char('\n');
 	for (size_t i = n; i-- > 0;) {
-		print_band(&b[i], &w, color);
+		print_band(&b[i], &w);
 		if (i > 0 && b[i - 1].end < b[i].start)
-			print_gap(b[i].start - b[i - 1].end, &w, color);
+			print_gap(b[i].start - b[i - 1].end, &w);
 	}
 }
 
@@ -650,17 +626,6 @@ write_svg(const char *file, pid_t pid, const struct band *b, size_t n)
 
 /* ---- the command ---------------------------------------------------- */
 
-/* --color: auto means a terminal and no NO_COLOR (https://no-color.org). */
-static bool
-use_color(enum color c)
-{
-	const char	*no = getenv("NO_COLOR");
-
-	if (c == COLOR_ALWAYS || c == COLOR_NEVER)
-		return c == COLOR_ALWAYS;
-	return isatty(STDOUT_FILENO) && (no == NULL || *no == '\0');
-}
-
 int
 cmd_layout(const struct options *o, int argc, char **argv)
 {
@@ -684,7 +649,7 @@ cmd_layout(const struct options *o, int argc, char **argv)
 	else if (o->json)
 		print_json(pid, b, nb);
 	else
-		print_text(pid, b, nb, use_color(o->color));
+		print_text(pid, b, nb);
 	free(b);
 	mw_proc_close(p);
 	return rc;

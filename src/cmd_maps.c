@@ -10,7 +10,10 @@
  * Without -x the rows are formatted while the map is still being read
  * (early_row), at the widest widths; once the deeper passes of
  * mw_proc_open_each are done, only the rows they changed are formatted
- * again. With -x the figures come from one read of smaps.
+ * again. With -x the figures come from one read of smaps, its progress
+ * shown on a terminal (progress.c). With colors on (color.c), the kind
+ * column is colored per kind and the headings are bold; the columns stay
+ * where they are.
  */
 #include "config.h"
 
@@ -243,24 +246,40 @@ print_json(pid_t pid, const struct mw_proc *p, const struct options *o)
 }
 
 /*
- * The row's fixed parts, ready to copy: each kind's name space-padded
- * to 16 bytes, the perms by their four bits (MW_PERM_*). Copies of fixed
- * size compile to a store or two; a row is 60,000 times this.
+ * The row's fixed parts, ready to copy: each kind's name, in its color
+ * when colors are on (color.c), space-padded to the kind column's width
+ * and one more; the perms by their four bits (MW_PERM_*). Copies of
+ * fixed size compile to a store or two; a row is 60,000 times this.
+ *
+ *   kind_cell[k]   ESC[..m name ESC[0m spaces ...   (KIND_CELL bytes)
+ *                  |<-- kind_bare[k] -->|
+ *                  |<-------- kind_step[k] -------->|
  */
-static char		kind_cell[MW_KIND_COUNT][16];
+#define KIND_CELL	32	/* 5 + 14 + 4 + 1: an SGR, a name, a reset */
+static char		kind_cell[MW_KIND_COUNT][KIND_CELL];
+static unsigned char	kind_bare[MW_KIND_COUNT];
+static unsigned char	kind_step[MW_KIND_COUNT];
 static const char	perm_cell[16][4] = {
 	"---p", "r--p", "-w-p", "rw-p", "--xp", "r-xp", "-wxp", "rwxp",
 	"---s", "r--s", "-w-s", "rw-s", "--xs", "r-xs", "-wxs", "rwxs",
 };
 
+/* The cells for a kind column width columns wide (kind_width()). */
 static void
-fill_kind_cells(void)
+fill_kind_cells(size_t width)
 {
 	for (int k = 0; k < MW_KIND_COUNT; k++) {
-		const char *name = mw_kind_name((enum mw_kind)k);
+		const char	*name = mw_kind_name((enum mw_kind)k);
+		const char	*sgr = color_kind((enum mw_kind)k);
+		char		*p = kind_cell[k];
 
-		memset(kind_cell[k], ' ', sizeof(kind_cell[k]));
-		memcpy(kind_cell[k], name, strlen(name));
+		memset(p, ' ', KIND_CELL);
+		p = put_sgr(p, sgr);
+		memcpy(p, name, strlen(name));
+		p = put_sgr_end(p + strlen(name), sgr);
+		kind_bare[k] = (unsigned char)(p - kind_cell[k]);
+		kind_step[k] = (unsigned char)(kind_bare[k] + width + 1 -
+		    strlen(name));
 	}
 }
 
@@ -314,15 +333,15 @@ measure(const struct mw_region *v, size_t n, struct widths *w)
 	    hex_digits(v[n - 1].end - 1) : 8;
 	w->size = 4;
 	w->kind = kind_width();
-	fill_kind_cells();
+	fill_kind_cells(w->kind);
 }
 
 /* The most bytes the row of a region with an nlen-byte name takes. */
 static size_t
 row_room(size_t nlen)
 {
-	return 2 * 16 + 1 + 16 + NFIGURES * (FIGURE_WIDTH + 2) + 4 + 2 + 16 +
-	    2 + 4 * nlen + 1;
+	return 2 * 16 + 1 + 16 + NFIGURES * (FIGURE_WIDTH + 2) + 4 + 2 +
+	    KIND_CELL + 2 + 4 * nlen + 1;
 }
 
 static char *
@@ -362,11 +381,11 @@ format_row(char *p, const struct mw_region *r, const char *name, size_t nlen,
 	memcpy(p, perm_cell[r->perms & 0xf], 4);
 	p[4] = ' ';
 	p += 5;
-	memcpy(p, kind_cell[r->kind], 16);
+	memcpy(p, kind_cell[r->kind], KIND_CELL);
 	if (name == NULL)
-		p += strlen(mw_kind_name(r->kind));
+		p += kind_bare[r->kind];
 	else
-		p = put_text_name(p + w->kind + 1, name, nlen);
+		p = put_text_name(p + kind_step[r->kind], name, nlen);
 	*p++ = '\n';
 	return p;
 }
@@ -472,7 +491,7 @@ early_rows_init(struct early_rows *e)
 	e->w.addr = 16;
 	e->w.size = 4;
 	e->w.kind = kind_width();
-	fill_kind_cells();
+	fill_kind_cells(e->w.kind);
 }
 
 static void
@@ -506,6 +525,7 @@ print_early_rows(const struct mw_proc *p, const struct early_rows *e,
 static void
 print_header(const struct widths *w)
 {
+	out_sgr(color_heading());
 	out_str("START-END");
 	out_pad((size_t)w->addr * 2 + 1 - 9 + w->size + 1 - 4);
 	out_str("SIZE");
@@ -515,7 +535,9 @@ print_header(const struct widths *w)
 	}
 	out_str(" PERM KIND");
 	out_pad(w->kind - 4 + 1);
-	out_str("NAME\n");
+	out_str("NAME");
+	out_sgr_end(color_heading());
+	out_char('\n');
 }
 
 static void
@@ -559,13 +581,16 @@ print_totals(const struct mw_maps *m, const struct widths *w, bool alone)
 	mw_maps_regions(m, &n);
 	if (w->figures)
 		sum_smaps(m, sums);
-	out_str(alone ? "KIND" : "\nKIND");
+	out_str(alone ? "" : "\n");
+	out_sgr(color_heading());
+	out_str("KIND");
 	out_pad(w->kind - 4);
 	out_str(" REGIONS  SIZE");
 	for (int i = 0; w->figures && i < NFIGURES; i++) {
 		out_pad(FIGURE_WIDTH + 1 - strlen(figure_names[i]));
 		out_str(figure_names[i]);
 	}
+	out_sgr_end(color_heading());
 	out_char('\n');
 	for (int k = 0; k <= MW_KIND_COUNT; k++) {
 		const char	*name = k == MW_KIND_COUNT ? "total" :
@@ -574,7 +599,10 @@ print_totals(const struct mw_maps *m, const struct widths *w, bool alone)
 		if (k < MW_KIND_COUNT && t.count[k] == 0)
 			continue;
 		all += k < MW_KIND_COUNT ? t.bytes[k] : 0;
-		out_str(name);
+		if (k < MW_KIND_COUNT)
+			out_kind((enum mw_kind)k);
+		else
+			out_str(name);
 		out_pad(w->kind - strlen(name));
 		print_count_size(k == MW_KIND_COUNT ? n : t.count[k],
 		    k == MW_KIND_COUNT ? all : t.bytes[k]);
@@ -594,7 +622,8 @@ print_threads(const struct mw_proc *p)
 	v = mw_proc_threads(p, &n);
 	if (n == 0)
 		return;
-	out_str("\nTID      STATE SP                  STACK   USED   LEFT NAME\n");
+	out_heading("\nTID      STATE SP                  STACK   USED   LEFT "
+	    "NAME\n");
 	for (size_t i = 0; i < n; i++) {
 		char	line[160];
 
@@ -661,10 +690,12 @@ print_rollup(pid_t pid, const struct options *o)
 		return 0;
 	}
 	target_print_head(pid);
+	out_sgr(color_heading());
 	for (int i = 0; i < NFIGURES; i++) {
 		out_pad(FIGURE_WIDTH + 1 - strlen(figure_names[i]));
 		out_str(figure_names[i]);
 	}
+	out_sgr_end(color_heading());
 	out_char('\n');
 	print_figures(&s);
 	out_char('\n');
@@ -690,8 +721,14 @@ cmd_maps(const struct options *o, int argc, char **argv)
 	if (o->extended && o->totals)
 		return print_rollup(pid, o);
 	early_rows_init(&e);
-	p = mw_proc_open_each(pid, proc_flags(o),
-	    o->json || o->totals || o->objects ? NULL : early_row, &e);
+	if (o->extended) {	/* 60,000 mappings: a second; say how far */
+		progress_start("reading smaps");
+		p = mw_proc_open_each(pid, proc_flags(o), progress_region,
+		    NULL);
+		progress_end();
+	} else
+		p = mw_proc_open_each(pid, proc_flags(o),
+		    o->json || o->totals || o->objects ? NULL : early_row, &e);
 	if (p == NULL) {
 		rc = target_fail(pid, errno, o->extended ? "smaps" : "maps");
 		early_rows_free(&e);

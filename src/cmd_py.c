@@ -107,7 +107,9 @@ print_json(pid_t pid, const struct mw_proc *p, const struct mw_python *py)
 static void
 print_line(const char *key, const char *value)
 {
+	out_sgr(color_heading());
 	out_str(key);
+	out_sgr_end(color_heading());
 	out_pad(14 - strlen(key));
 	out_text_name(value);
 	out_char('\n');
@@ -152,7 +154,7 @@ print_pymalloc(const struct mw_python *py)
 	size_text(py->arena_bytes, size);
 	snprintf(line, sizeof(line), "%zu arenas, %s", py->arenas, size);
 	print_line("pymalloc", line);
-	out_str("\nCLASS  SIZE   USED   FULL  EMPTY     BLOCKS\n");
+	out_heading("\nCLASS  SIZE   USED   FULL  EMPTY     BLOCKS\n");
 	for (int c = 0; c < MW_PY_CLASSES; c++) {
 		const struct mw_py_class *k = &py->classes[c];
 

@@ -68,10 +68,12 @@ struct thread_view {
 static void
 text_thread(const struct thread_view *t)
 {
+	out_sgr(color_heading());
 	out_str("TID ");
 	out_dec((uint64_t)t->tid);
 	out_char(' ');
 	out_text_name(t->name);
+	out_sgr_end(color_heading());
 	out_str(" (");
 	out_char(t->state ? t->state : '?');
 	out_char(')');
@@ -84,7 +86,7 @@ text_thread(const struct thread_view *t)
 	out_addr(t->sp);
 	if (t->stack_end != 0) {
 		out_str("  ");
-		out_str(mw_kind_name(t->stack_kind));
+		out_kind(t->stack_kind);
 		out_char(' ');
 		out_addr(t->stack_start);
 		out_char('-');

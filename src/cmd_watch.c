@@ -11,6 +11,8 @@
  *       0.0s      1.5M         0
  *       1.0s      1.6M     +100K  heap +100K
  *
+ * A sample of a huge process takes a while: on a terminal, stderr shows
+ * how far its read has got (progress.c), erased before the line prints.
  * With --json, one JSON object per line. When the process exits the
  * watch ends with a last line saying so, and exit status 0; the first
  * sample failing is an error like any other command's.
@@ -46,11 +48,14 @@ now_seconds(void)
 static int
 take(pid_t pid, struct sample *s)
 {
-	struct mw_proc		*p = mw_proc_open(pid, MW_PROC_SMAPS);
+	struct mw_proc		*p;
 	const struct mw_region	*v;
 	const struct mw_smaps	*sm;
 	size_t			 n;
 
+	progress_start("reading smaps");
+	p = mw_proc_open_each(pid, MW_PROC_SMAPS, progress_region, NULL);
+	progress_end();
 	if (p == NULL)
 		return -1;
 	memset(s, 0, sizeof(*s));
@@ -110,8 +115,8 @@ text_line(const struct sample *first, const struct sample *prev,
 	out_str(size);
 	out_signed_size((int64_t)(s->rss - prev->rss), 10);
 	for (size_t i = 0; i < n; i++) {
-		out_str(i == 0 ? "  " : "  ");
-		out_str(mw_kind_name((enum mw_kind)order[i]));
+		out_str("  ");
+		out_kind((enum mw_kind)order[i]);
 		out_char(' ');
 		out_signed_size((int64_t)(s->kind[order[i]] -
 		    prev->kind[order[i]]), 0);
@@ -184,7 +189,7 @@ cmd_watch(const struct options *o, int argc, char **argv)
 	prev = first;
 	if (!o->json) {
 		target_print_head(pid);
-		out_str("     TIME       RSS     DELTA  BY KIND\n");
+		out_heading("     TIME       RSS     DELTA  BY KIND\n");
 	}
 	for (long i = 0; o->count == 0 || i < o->count; i++) {
 		if (i > 0) {

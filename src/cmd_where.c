@@ -119,7 +119,7 @@ print_text(const struct where *w, const char *label, uint64_t addr,
 		out_end_line();
 		return;
 	}
-	out_str(mw_kind_name(r->kind));
+	out_kind(r->kind);
 	out_str("  ");
 	out_hex(r->start, 0);
 	out_char('-');

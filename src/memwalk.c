@@ -6,10 +6,13 @@
  *   memwalk py [--json] PID|NAME
  *   memwalk arenas [--json] PID|NAME
  *   memwalk stack [--json] [--no-stop] PID|NAME
- *   memwalk layout [--json | --svg FILE | --color=WHEN] PID|NAME
+ *   memwalk layout [--json | --svg FILE] PID|NAME
  *   memwalk snap PID|NAME > FILE
  *   memwalk diff [--json] FILE1 FILE2
  *   memwalk watch [--json] [--interval S] [--count N] PID|NAME
+ *
+ * Every form but snap takes --color=WHEN for its text (not with --json
+ * or --svg); the decision is color.c's, taken once here.
  *
  * Options may stand anywhere (getopt_long permutes). Everything else
  * lives in the cmd_*.c files; this one only decides which runs.
@@ -29,18 +32,22 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: memwalk [-hVx] [--json] [--objects | --totals] [--stop] "
+	    "usage: memwalk [-hVx] [--color=when] [--json] [--objects | "
+	    "--totals] [--stop]\n"
+	    "               pid | name\n"
+	    "       memwalk where [--color=when] [--json] [--no-procmap-query] "
+	    "[--stop]\n"
+	    "               pid | name addr ... | -\n"
+	    "       memwalk py [--color=when] [--json] pid | name\n"
+	    "       memwalk arenas [--color=when] [--json] pid | name\n"
+	    "       memwalk stack [--color=when] [--json] [--no-stop] "
 	    "pid | name\n"
-	    "       memwalk where [--json] [--no-procmap-query] [--stop] "
-	    "pid | name addr ... | -\n"
-	    "       memwalk py [--json] pid | name\n"
-	    "       memwalk arenas [--json] pid | name\n"
-	    "       memwalk stack [--json] [--no-stop] pid | name\n"
 	    "       memwalk snap pid | name > file\n"
-	    "       memwalk diff [--json] file1 file2\n"
-	    "       memwalk watch [--json] [--interval s] [--count n] "
-	    "pid | name\n"
-	    "       memwalk layout [--json | --svg file | --color=when] "
+	    "       memwalk diff [--color=when] [--json] file1 file2\n"
+	    "       memwalk watch [--color=when] [--json] [--interval s] "
+	    "[--count n]\n"
+	    "               pid | name\n"
+	    "       memwalk layout [--color=when | --json | --svg file] "
 	    "pid | name\n");
 }
 
@@ -108,37 +115,38 @@ refuse_options(const struct options *o, const char *cmd, bool text_only,
 }
 
 /*
- * The options of layout alone: given to another command, they are
- * refused as refuse_options refuses, by the command's name when the
- * first operand is one; and on layout, one output at a time.
+ * The options of outputs: --svg is layout's alone, refused elsewhere
+ * as refuse_options refuses, by the command's name when the first
+ * operand is one; --color goes with every text output, not with JSON
+ * or SVG, nor with snap, which writes JSON only.
  */
 static void
-refuse_layout_options(const struct options *o, const char *cmd)
+refuse_output_options(const struct options *o, const char *cmd)
 {
 	static const char *const commands[] = { "where", "py", "arenas",
 	    "stack", "snap", "diff", "watch", NULL };
-	const char	*bad = o->svg != NULL ? "--svg" :
-			    o->color != COLOR_UNSET ? "--color" : NULL;
+	bool	layout = cmd != NULL && strcmp(cmd, "layout") == 0;
 
-	if (cmd != NULL && strcmp(cmd, "layout") == 0) {
-		if (o->svg != NULL && o->json)
-			warnx("--json and --svg are two outputs: one at a time");
-		else if (o->color != COLOR_UNSET && (o->svg != NULL || o->json))
-			warnx("--color applies to the text picture only, "
-			    "not to %s", o->json ? "--json" : "--svg");
-		else
-			return;
+	if (o->svg != NULL && !layout) {
+		for (size_t i = 0; cmd != NULL && commands[i] != NULL; i++)
+			if (strcmp(cmd, commands[i]) == 0) {
+				warnx("%s: --svg does not apply to %s (see "
+				    "memwalk -h)", cmd, cmd);
+				exit(EXIT_USAGE);
+			}
+		warnx("--svg applies to layout only (see memwalk -h)");
 		exit(EXIT_USAGE);
 	}
-	if (bad == NULL)
+	if (o->svg != NULL && o->json)
+		warnx("--json and --svg are two outputs: one at a time");
+	else if (o->color != COLOR_UNSET && cmd != NULL &&
+	    strcmp(cmd, "snap") == 0)
+		warnx("snap: --color does not apply to snap (see memwalk -h)");
+	else if (o->color != COLOR_UNSET && (o->svg != NULL || o->json))
+		warnx("--color applies to text output only, not to %s",
+		    o->json ? "--json" : "--svg");
+	else
 		return;
-	for (size_t i = 0; cmd != NULL && commands[i] != NULL; i++)
-		if (strcmp(cmd, commands[i]) == 0) {
-			warnx("%s: %s does not apply to %s (see memwalk -h)",
-			    cmd, bad, cmd);
-			exit(EXIT_USAGE);
-		}
-	warnx("%s applies to layout only (see memwalk -h)", bad);
 	exit(EXIT_USAGE);
 }
 
@@ -291,12 +299,13 @@ main(int argc, char **argv)
 		warnx("--no-stop applies to stack only (see memwalk -h)");
 		exit(EXIT_USAGE);
 	}
-	refuse_layout_options(&o, n > 0 ? operands[0] : NULL);
+	refuse_output_options(&o, n > 0 ? operands[0] : NULL);
 	if (o.watch_opts && (n == 0 || strcmp(operands[0], "watch") != 0)) {
 		warnx("--interval and --count apply to watch only (see "
 		    "memwalk -h)");
 		exit(EXIT_USAGE);
 	}
+	color_init(o.color, !o.json && o.svg == NULL);
 	if (n > 0 && strcmp(operands[0], "snap") == 0) {
 		refuse_options(&o, "snap", false, false, false, false);
 		o.extended = o.json = o.snapshot = true;

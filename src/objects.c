@@ -145,8 +145,11 @@ static void
 print_objects(pid_t pid, const struct objects *os, bool figures)
 {
 	target_print_head(pid);
+	out_sgr(color_heading());
 	out_str("BASE                TEXT RODATA   DATA    BSS");
-	out_str(figures ? "    RSS    PSS  DIRTY OBJECT\n" : " OBJECT\n");
+	out_str(figures ? "    RSS    PSS  DIRTY OBJECT" : " OBJECT");
+	out_sgr_end(color_heading());
+	out_char('\n');
 	for (size_t i = 0; i < os->n; i++) {
 		const struct object *o = &os->v[i];
 

@@ -5,7 +5,8 @@
  * can get wrong: the kinds and labels the passes leave agree with the
  * totals, with mw_proc_where and with the threads list; a handle of one
  * region (mw_proc_open_region) answers as the whole map; flags reach the
- * passes; a gone target and lost memory fail cleanly; peeking at memory
+ * passes, and mw_proc_open_each's fn sees every region with either;
+ * a gone target and lost memory fail cleanly; peeking at memory
  * the target never touched does not populate it.
  */
 #include "mwi.h"
@@ -265,6 +266,58 @@ START_TEST(test_smaps_flag)
 }
 END_TEST
 
+/* What mw_proc_open_each's fn saw: the regions, in the order told. */
+struct told {
+	uint64_t	 starts[4096];
+	size_t		 n;
+	bool		 overflow;
+};
+
+static void
+tell(void *ctx, const struct mw_region *r)
+{
+	struct told	*t = ctx;
+
+	if (r == NULL) {	/* a torn read, sorted: all are told again */
+		t->n = 0;
+		return;
+	}
+	if (t->n == sizeof(t->starts) / sizeof(t->starts[0])) {
+		t->overflow = true;
+		return;
+	}
+	t->starts[t->n++] = r->start;
+}
+
+/* With and without MW_PROC_SMAPS, fn is told of every region once. */
+START_TEST(test_open_each_tells_every_region)
+{
+	struct tu_target	*tg = tu_target_start(NULL);
+	static const unsigned int flags[] = { 0, MW_PROC_SMAPS };
+	const struct mw_region	*v;
+	struct mw_proc		*p;
+	static struct told	 t;
+	size_t			 n;
+
+	for (size_t f = 0; f < 2; f++) {
+		memset(&t, 0, sizeof(t));
+		p = mw_proc_open_each(tg->pid, flags[f], tell, &t);
+		ck_assert_ptr_nonnull(p);
+		ck_assert(!t.overflow);
+		v = mw_maps_regions(mw_proc_maps(p), &n);
+		ck_assert_uint_gt(n, 0);
+		ck_assert_uint_eq(t.n, n);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_uint_eq(t.starts[i], v[i].start);
+		if (flags[f] & MW_PROC_SMAPS)
+			ck_assert_ptr_nonnull(mw_maps_smaps(mw_proc_maps(p),
+			    &v[n - 1]));
+		mw_proc_close(p);
+	}
+	tu_target_stop(tg);
+}
+END_TEST
+
 START_TEST(test_gone)
 {
 	pid_t	pid = fork();
@@ -399,6 +452,7 @@ main(void)
 	tcase_add_test(tc, test_where_agrees);
 	tcase_add_test(tc, test_open_region_agrees);
 	tcase_add_test(tc, test_smaps_flag);
+	tcase_add_test(tc, test_open_each_tells_every_region);
 	tcase_add_test(tc, test_gone);
 	tcase_add_test(tc, test_alloc_faults);
 	tcase_add_test(tc, test_peek_untouched);

@@ -1099,6 +1099,172 @@ def test_layout_color_only_when_allowed():
     assert plain == piped
 
 
+def run_env(args, env):
+    """memwalk ARGS through pipes in env: its stdout; status 0, no stderr."""
+    r = subprocess.run([MEMWALK, *map(str, args)], env=env,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == b"", (args, r)
+    return r.stdout
+
+
+SGR = re.compile(rb"\x1b\[[0-9;]*m")
+
+
+def test_color_every_text_command():
+    """Every text output takes --color: always colors the kinds (each in
+    its color) and the headings (bold) and changes nothing else, even
+    with NO_COLOR; auto colors a terminal unless NO_COLOR is set and not
+    empty; never, NO_COLOR=1 and a pipe have no escapes, nor has JSON."""
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    no_color, empty = dict(env, NO_COLOR="1"), dict(env, NO_COLOR="")
+    tmp = tempfile.mkdtemp()
+    a, b = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
+    heap, bold = b"\x1b[32mheap\x1b[0m", b"\x1b[1m"
+    try:
+        with Target() as t, Target("-c", PY_SCRIPT, exe=PYTHON) as py, \
+                Target("--threads", "1", exe=STACK_TARGET) as st:
+            wait_parked(st.pid)
+            with open(a, "w") as f:
+                f.write(ok("snap", t.pid))
+            with open(b, "w") as f:
+                f.write(ok("snap", py.pid))
+            # (arguments, escapes the colored text has, same text twice)
+            cases = [
+                ([t.pid], [heap, bold + b"START-END", bold + b"KIND"], True),
+                (["-x", t.pid], [heap, bold + b"START-END"], False),
+                (["--totals", t.pid], [heap, bold + b"KIND"], True),
+                (["--objects", t.pid], [bold + b"BASE"], True),
+                (["where", t.pid, hex(t.addr["heap"])], [heap], True),
+                (["py", py.pid], [bold + b"python\x1b[0m",
+                                  bold + b"CLASS"], True),
+                (["arenas", py.pid], [bold + b"ALLOCATOR",
+                                      b"\x1b[92mpymalloc\x1b[0m"], True),
+                (["stack", st.pid], [bold + b"TID ",
+                                     b"\x1b[35mstack\x1b[0m"], True),
+                (["diff", a, b], [bold + b"KIND", heap], True),
+                (["watch", "--count", "1", t.pid], [bold + b"     TIME"],
+                 True),
+                (["layout", t.pid], [b"\x1b[35m#", bold + b"START-END"],
+                 True),
+            ]
+            for args, marks, stable in cases:
+                piped = run_env(args, env)
+                always = run_env(["--color=always", *args], no_color)
+                what = f"memwalk {args}"
+                for mark in marks:
+                    assert mark in always, (what, mark, always[:600])
+                assert b"\x1b" not in piped, what
+                if stable:      # colors change nothing but the escapes
+                    assert SGR.sub(b"", always) == piped, what
+                for out in (run_on_tty(["--color=never", *args], env),
+                            run_on_tty(args, no_color),
+                            run_on_tty(["--json", *args], env)):
+                    assert b"\x1b" not in out, (what, out[:300])
+                for out in (run_on_tty(args, env), run_on_tty(args, empty)):
+                    assert marks[0] in out, (what, out[:300])
+    finally:
+        shutil.rmtree(tmp)
+
+
+def run_stderr_on_tty(args):
+    """memwalk ARGS with stdout a file and stderr a pseudo-terminal: its
+    stdout, and what the terminal got."""
+    master, slave = pty.openpty()
+    outfile = tempfile.TemporaryFile()     # a pipe would fill up unread
+    p = subprocess.Popen([MEMWALK, *map(str, args)], stdout=outfile,
+                         stderr=slave)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:     # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert p.wait(30) == 0, err
+    outfile.seek(0)
+    out = outfile.read()
+    outfile.close()
+    return out, err
+
+
+PROGRESS = re.compile(rb"((?:\rmemwalk: reading smaps\.\.\. \d+ regions *)+)"
+                      rb"\r( +)\r")
+
+
+def test_progress_on_a_terminal_only():
+    """A read of smaps shows its count of regions on stderr when it is a
+    terminal, in place, at most ten times a second, erased at the end;
+    a pipe or a file gets nothing, and the answer is the same."""
+    with Target("--maps", "1000") as t:
+        with open(f"/proc/{t.pid}/maps", "rb") as f:
+            nregions = len(f.readlines())
+        piped = json.loads(ok("snap", t.pid))
+        with tempfile.TemporaryFile() as errfile:
+            r = subprocess.run([MEMWALK, "-x", str(t.pid)], stderr=errfile,
+                               stdout=subprocess.PIPE, timeout=60)
+            errfile.seek(0)
+            assert r.returncode == 0 and errfile.read() == b""
+        assert ok("watch", "--count", "2", "--interval", "0.05", t.pid)
+        for args, reads in ((["snap", t.pid], 1), (["-x", t.pid], 1),
+                            (["watch", "--count", "3", "--interval", "0.05",
+                              t.pid], 3)):
+            start = time.monotonic()
+            out, err = run_stderr_on_tty(args)
+            elapsed = time.monotonic() - start
+            what = f"memwalk {args}: {err[:300]!r}"
+            shown = list(PROGRESS.finditer(err))
+            assert b"".join(m.group(0) for m in shown) == err, what
+            assert len(shown) == reads, what
+            draws = 0
+            for m in shown:
+                lines = m.group(1).split(b"\r")[1:]
+                draws += len(lines)
+                counts = [int(x.split()[3]) for x in lines]
+                assert counts == sorted(counts), what
+                assert 64 <= counts[0] and counts[-1] <= nregions, what
+                # The blank covers the last line drawn, no more.
+                assert len(m.group(2)) == len(lines[-1]), what
+            assert draws <= reads + 10 * elapsed + 1, (draws, elapsed)
+            if args[0] == "snap":
+                doc = json.loads(out)
+                assert len(doc["regions"]) == len(piped["regions"]), what
+            else:
+                assert b"\x1b" not in out and out.count(b"\n") > 3, what
+
+
+def test_progress_erased_when_interrupted():
+    """^C ends a watch: a progress line up at that moment is erased
+    first, and memwalk still dies of the signal."""
+    with Target("--maps", "20000") as t:
+        for _ in range(3):
+            master, slave = pty.openpty()
+            p = subprocess.Popen([MEMWALK, "watch", "--interval", "0.01",
+                                  str(t.pid)], stdout=subprocess.DEVNULL,
+                                 stderr=slave)
+            os.close(slave)
+            err = b""
+            while b"regions" not in err:    # a read is being shown
+                err += os.read(master, 65536)
+            p.send_signal(signal.SIGINT)
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                err += chunk
+            os.close(master)
+            assert p.wait(30) == -signal.SIGINT, p.returncode
+            shown = list(PROGRESS.finditer(err))
+            assert shown and b"".join(m.group(0) for m in shown) == err, \
+                err[-300:]
+
+
 def svg_rects(root):
     rects = list(root.iter(SVG + "rect"))
     return ([r for r in rects if r.get("class") == "band"],
