@@ -20,6 +20,9 @@ import time
 import xml.etree.ElementTree as ET
 import zlib
 
+import mwtest
+from mwtest import assert_running
+
 MEMWALK = os.environ["MEMWALK"]
 TARGET = os.environ["MW_TARGET"]
 THREAD_TARGET = os.environ.get("MW_THREAD_TARGET",
@@ -882,27 +885,6 @@ def test_py_refuses_non_python():
     assert r.stderr == f"memwalk: {t.pid}: not a CPython process (no object defines PyLong_Type)\n", r.stderr
 
 
-def task_states(pid):
-    states = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            pass
-    return states
-
-
-def assert_running(pid):
-    """No thread of pid is left traced or stopped (t, T)."""
-    for _ in range(100):
-        states = task_states(pid)
-        if not any(st in "tT" for st in states.values()):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"threads left stopped: {states}")
-
-
 def test_stop_reads_running_threads():
     """--stop: the spinner's SP by ptrace; nothing left stopped."""
     with Target("--spin", exe=THREAD_TARGET) as t:
@@ -1436,25 +1418,5 @@ def test_layout_svg_renders_in_chromium():
     assert len(colors) >= 8, len(colors)        # not one flat color
 
 
-def main():
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith("test_") and callable(f)]
-    only = sys.argv[1:]
-    passed = failed = 0
-    for name, fn in tests:
-        if only and name not in only:
-            continue
-        try:
-            fn()
-        except Exception as e:  # report and go on
-            failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}")
-        else:
-            passed += 1
-            print(f"ok   {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(mwtest.main(globals()))

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+import mwtest
+
 TOP_BUILDDIR = os.environ["top_builddir"]
 TOP_SRCDIR = os.environ["top_srcdir"]
 MAKE = os.environ.get("MAKE") or "make"
@@ -222,22 +224,5 @@ def test_install_destdir():
         shutil.rmtree(tmp)
 
 
-def main():
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith("test_") and callable(f)]
-    passed = failed = 0
-    for name, fn in tests:
-        try:
-            fn()
-        except Exception as e:  # report and go on
-            failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}")
-        else:
-            passed += 1
-            print(f"ok   {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(mwtest.main(globals()))
