@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -398,6 +399,55 @@ target_start(char *const argv[], bool path_search)
 	fclose(f);
 	t->said = said;
 	return t;
+}
+
+/*
+ * Until every one of the target's threads (at least n of them) sleeps in
+ * read(2), syscall 0 in /proc/PID/task/TID/syscall: stack_target says
+ * "ready" before its threads, the main one too, have gone down their
+ * call chains to park (on a loaded machine, some way before). 10 s at
+ * most.
+ */
+void
+wait_parked(pid_t pid, long n)
+{
+	char	*dir = xasprintf("/proc/%ld/task", (long)pid);
+
+	for (int tries = 0; tries < 2000; tries++) {
+		DIR		*d = opendir(dir);
+		struct dirent	*e;
+		long		 tasks = 0, parked = 0;
+
+		if (d == NULL)
+			die("%s: %s", dir, strerror(errno));
+		while ((e = readdir(d)) != NULL) {
+			char	*path, text[64], *end;
+			ssize_t	 len;
+			int	 fd;
+
+			if (e->d_name[0] == '.')
+				continue;
+			tasks++;
+			path = xasprintf("%s/%s/syscall", dir, e->d_name);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+				len = read(fd, text, sizeof(text) - 1);
+				close(fd);
+				text[len > 0 ? len : 0] = '\0';
+				if (strtol(text, &end, 10) == 0 && end > text &&
+				    *end == ' ')
+					parked++;
+			}
+			free(path);
+		}
+		closedir(d);
+		if (tasks >= n && parked == tasks) {
+			free(dir);
+			return;
+		}
+		usleep(5000);
+	}
+	die("the threads of %ld did not all park in read(2) within 10 s",
+	    (long)pid);
 }
 
 /* many_maps with n pages: its base and page size. */

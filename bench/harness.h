@@ -86,6 +86,7 @@ bool	 on_path(const char *);
 struct target *target_start(char *const [], bool);
 struct target *many_maps_start(const char *, long, uint64_t *, long *);
 void	 targets_stop(void);
+void	 wait_parked(pid_t, long);
 
 struct stats stats_of(const double *, int);
 double	 paired(const double *, const double *, int, bool);

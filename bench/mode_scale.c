@@ -20,7 +20,8 @@
  *   memwalk stack PID   eu-stack -p PID   gdb -batch -p PID -ex 'thread
  *                                         apply all bt' (N <= -G only)
  *
- * Checks per count: each names chain_c in all N + 1 threads.
+ * Checks per count, once all N + 1 threads sleep in read(2): each
+ * command names chain_c in all of them.
  *
  * Sizes run one after the other, each with -w warm-up and -r timed
  * rounds (default 10), the order rotated each round, so the ratios at
@@ -271,6 +272,7 @@ mode_scale_threads(const struct opts *o)
 		struct ratio	 eu = { "", T_MW, T_EU, false };
 		struct ratio	 gdb = { "", T_MW, T_GDB, false };
 
+		wait_parked(t->pid, pts[i] + 1);
 		for (int k = 0; k < nc; k++)
 			check_chains(&c[k], pts[i] + 1);
 		run_rounds(c, nc, rounds, o->warmup);

@@ -55,6 +55,7 @@ start_target(const char *exe, long maps)
 	    NULL };
 	struct target *t = target_start(argv, false);
 
+	wait_parked(t->pid, NTHREADS);
 	return xasprintf("%ld", (long)t->pid);
 }
 
