@@ -77,7 +77,9 @@ def fmt_limit(op, v, unit):
 def judge(fig, op, limit):
     met = {"<": fig < limit, "<=": fig <= limit, ">": fig > limit,
            ">=": fig >= limit}[op]
-    if op in ("<", "<="):
+    if op in ("<", "<=") and fig <= 0 < limit:
+        how = "the figure is at or below 0: a difference lost in the noise"
+    elif op in ("<", "<="):
         if met:
             how = "%.0f%% under the limit" % ((1 - fig / limit) * 100)
         elif fig >= 2 * limit:
@@ -165,6 +167,14 @@ def main():
     for name, status, secs, cmd, lb, la in (p[:6] for p in steps):
         md.append("| %s | `%s` | %s | %s | %s | %s |"
                   % (name, cmd, secs, status, lb, la))
+    floors = ["%s %.2f ms" % (p[1], float(p[3])) for p in data
+              if p[0] == "time" and len(p) >= 7 and p[2] == "true"]
+    if floors:
+        md.append("")
+        md.append("The start-up of a process that does nothing (`true`, "
+                  "timed in the same rounds) gives the noise a figure: its "
+                  "median was %s. Every whole-process time in this report "
+                  "includes one such start-up." % ", ".join(floors))
     ran = {p[0] for p in steps}
     missing = [s for s in STEPS if s not in ran]
     if missing:
