@@ -2,7 +2,7 @@
  * churn.c: small-object churn, the bundled allocator against glibc
  * malloc, mimalloc and jemalloc (issue 4's benchmark).
  *
- * usage: churn [-l libmemwalk.so] [-n ops] [-r rounds] [-o out.md]
+ * usage: churn [-l libmemwalk.so] [-n ops] [-r rounds]
  *
  * Two patterns, sizes uniform in 8..512 from a fixed seed, each block's
  * first byte written:
@@ -19,8 +19,13 @@
  * dlopen'ed) with LD_PRELOAD. Each run is a process of its own, this
  * program executed again with -C, so that its peak RSS (ru_maxrss of
  * wait4) is its own. Rounds run every (pattern, threads, allocator)
- * once, the allocators in a rotated order; the report gives medians of
- * ns per operation and of peak RSS, and their ratios to glibc's.
+ * once, the allocators in a rotated order; the report gives the median,
+ * min and p90 of ns per operation, the median of peak RSS, their ratios
+ * to glibc's (of medians, and the median of the per-round ratios for
+ * ns/op), memwalk's against mimalloc's and jemalloc's, and the goals of
+ * issue 4 (faster than mimalloc on both patterns single-threaded, peak
+ * RSS at most 1.1x glibc's, no slower than glibc on 2 threads), also as
+ * `goal` lines to $BENCH_DATA for bench/all (see harness.h).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -226,11 +231,147 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double
-median(double *v, int n)
+struct stats {
+	double	median, min, p90;
+};
+
+/* Median, min and p90 (nearest rank) of v, which stays as it was. */
+static struct stats
+stats_of(const double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double		s[64];
+	struct stats	st;
+	int		k = (9 * n + 9) / 10 - 1;	/* ceil(0.9 n) - 1 */
+
+	memcpy(s, v, (size_t)n * sizeof(*s));
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	st.median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	st.min = s[0];
+	st.p90 = s[k < 0 ? 0 : k];
+	return st;
+}
+
+/* The median over rounds of a[r] / b[r]. */
+static double
+per_round(const double *a, const double *b, int n)
+{
+	double	v[64];
+
+	for (int r = 0; r < n; r++)
+		v[r] = a[r] / b[r];
+	return stats_of(v, n).median;
+}
+
+/* A goal line for bench/all, to $BENCH_DATA (see harness.h). */
+static void
+data_goal(const char *text, double fig, const char *op, double limit,
+    const char *basis, const char *other)
+{
+	const char	*path = getenv("BENCH_DATA");
+	FILE		*f;
+
+	if (path == NULL || *path == '\0' || (f = fopen(path, "a")) == NULL)
+		return;
+	fprintf(f, "goal\tchurn\t%s\t%.6g\tx\t%s\t%g\t%s\t%s\n", text, fig, op,
+	    limit, basis, other);
+	fclose(f);
+}
+
+enum { I_GLIBC, I_MEMWALK, I_MIMALLOC, I_JEMALLOC };
+
+static double	ns[4][NIMPL][64], rss[4][NIMPL][64];
+
+static void
+report(int rounds)
+{
+	char	other[256];
+	double	rss_max = 0;
+	int	rss_at = 0;
+
+	printf("| pattern | threads | allocator | ns/op median | min | p90 | "
+	    "peak RSS MiB | ns/op vs glibc (of medians) | (per round) | "
+	    "RSS vs glibc |\n|---|---:|---|---:|---:|---:|---:|---:|---:|"
+	    "---:|\n");
+	for (int k = 0; k < 4; k++) {
+		struct stats	g_ns = stats_of(ns[k][I_GLIBC], rounds);
+		struct stats	g_rss = stats_of(rss[k][I_GLIBC], rounds);
+
+		for (size_t i = 0; i < NIMPL; i++) {
+			struct stats	m_ns = stats_of(ns[k][i], rounds);
+			struct stats	m_rss = stats_of(rss[k][i], rounds);
+
+			printf("| %s | %d | %s | %.2f | %.2f | %.2f | %.1f | "
+			    "%.2fx | %.2fx | %.2fx |\n", patterns[k % 2],
+			    threads_of[k / 2], impls[i].name, m_ns.median,
+			    m_ns.min, m_ns.p90, m_rss.median / 1024,
+			    m_ns.median / g_ns.median, per_round(ns[k][i],
+			    ns[k][I_GLIBC], rounds), m_rss.median /
+			    g_rss.median);
+			if (i == I_MEMWALK && m_rss.median / g_rss.median >
+			    rss_max) {
+				rss_max = m_rss.median / g_rss.median;
+				rss_at = k;
+			}
+		}
+	}
+
+	printf("\n| memwalk's ns/op against | pattern | threads | of medians "
+	    "| median of per-round |\n|---|---|---:|---:|---:|\n");
+	for (int k = 0; k < 4; k++)
+		for (size_t i = I_MIMALLOC; i < NIMPL; i++)
+			printf("| %s | %s | %d | %.2fx | %.2fx |\n",
+			    impls[i].name, patterns[k % 2], threads_of[k / 2],
+			    stats_of(ns[k][I_MEMWALK], rounds).median /
+			    stats_of(ns[k][i], rounds).median,
+			    per_round(ns[k][I_MEMWALK], ns[k][i], rounds));
+
+	printf("\n| goal | figure | verdict |\n|---|---:|---|\n");
+	for (int k = 0; k < 2; k++) {
+		double	r = per_round(ns[k][I_MEMWALK], ns[k][I_MIMALLOC],
+		    rounds);
+		double	m = stats_of(ns[k][I_MEMWALK], rounds).median /
+		    stats_of(ns[k][I_MIMALLOC], rounds).median;
+		char	*text;
+
+		printf("| memwalk faster than mimalloc, %s, 1 thread (ns/op "
+		    "ratio, per round) | %.2fx | %s |\n", patterns[k], r,
+		    r < 1 ? "met" : "NOT met");
+		if (asprintf(&text, "`mw_malloc` faster than mimalloc, %s, "
+		    "1 thread", patterns[k]) < 0)
+			exit(1);
+		snprintf(other, sizeof(other), "of medians %.2fx (%.1f against "
+		    "%.1f ns/op)", m, stats_of(ns[k][I_MEMWALK], rounds).median,
+		    stats_of(ns[k][I_MIMALLOC], rounds).median);
+		data_goal(text, r, "<", 1, "per-round ratio memwalk / "
+		    "mimalloc", other);
+		free(text);
+	}
+	printf("| memwalk's peak RSS at most 1.1x glibc's (the largest of "
+	    "the 4 cases: %s, %d thread%s) | %.2fx | %s |\n",
+	    patterns[rss_at % 2], threads_of[rss_at / 2], rss_at / 2 ? "s" :
+	    "", rss_max, rss_max <= 1.1 ? "met" : "NOT met");
+	snprintf(other, sizeof(other), "the largest of the 4 cases (%s, %d "
+	    "thread%s)", patterns[rss_at % 2], threads_of[rss_at / 2],
+	    rss_at / 2 ? "s" : "");
+	data_goal("`mw_malloc` peak RSS at most 1.1x glibc's", rss_max, "<=",
+	    1.1, "ratio of medians", other);
+	for (int k = 2; k < 4; k++) {
+		double	r = per_round(ns[k][I_MEMWALK], ns[k][I_GLIBC], rounds);
+		double	m = stats_of(ns[k][I_MEMWALK], rounds).median /
+		    stats_of(ns[k][I_GLIBC], rounds).median;
+		char	*text;
+
+		printf("| memwalk no worse than glibc, %s, 2 threads (ns/op "
+		    "ratio, per round) | %.2fx | %s |\n", patterns[k % 2], r,
+		    r <= 1 ? "met" : "NOT met");
+		if (asprintf(&text, "`mw_malloc` no worse than glibc, %s, "
+		    "2 threads", patterns[k % 2]) < 0)
+			exit(1);
+		snprintf(other, sizeof(other), "of medians %.2fx", m);
+		data_goal(text, r, "<=", 1, "per-round ratio memwalk / glibc",
+		    other);
+		free(text);
+	}
 }
 
 int
@@ -240,7 +381,6 @@ main(int argc, char **argv)
 	long		 ops = 20 * 1000 * 1000;
 	int		 rounds = 5, c;
 	enum { NCASE = 2 * 2 };
-	double		 ns[NCASE][NIMPL][64], rss[NCASE][NIMPL][64];
 	void		*mw;
 
 	if (argc == 7 && strcmp(argv[1], "-C") == 0) {	/* one run */
@@ -269,6 +409,7 @@ main(int argc, char **argv)
 	printf("churn: %ld operations per run, sizes %d..%d, working set %d, "
 	    "%d rounds; memwalk from %s\n\n", ops, MIN_SIZE, MAX_SIZE,
 	    WORKING_SET, rounds, lib);
+	fflush(stdout);
 	for (int r = 0; r < rounds; r++)
 		for (int k = 0; k < NCASE; k++)
 			for (size_t a = 0; a < NIMPL; a++) {
@@ -283,21 +424,6 @@ main(int argc, char **argv)
 				}
 				rss[k][i][r] = (double)kib;
 			}
-	printf("| pattern | threads | allocator | ns/op | peak RSS MiB | "
-	    "ns/op vs glibc | RSS vs glibc |\n|---|---:|---|---:|---:|---:|"
-	    "---:|\n");
-	for (int k = 0; k < NCASE; k++) {
-		double	g_ns = median(ns[k][0], rounds);
-		double	g_rss = median(rss[k][0], rounds);
-
-		for (size_t i = 0; i < NIMPL; i++) {
-			double	m_ns = median(ns[k][i], rounds);
-			double	m_rss = median(rss[k][i], rounds);
-
-			printf("| %s | %d | %s | %.2f | %.1f | %.2fx | %.2fx |\n",
-			    patterns[k % 2], threads_of[k / 2], impls[i].name,
-			    m_ns, m_rss / 1024, m_ns / g_ns, m_rss / g_rss);
-		}
-	}
+	report(rounds);
 	return 0;
 }

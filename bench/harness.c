@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +33,7 @@ enum { MAX_TARGETS = 8 };
 
 static struct target	targets[MAX_TARGETS];
 static int		ntargets;
+static const char	*cur_mode = "";
 
 void
 targets_stop(void)
@@ -103,6 +105,23 @@ xasprintf(const char *fmt, ...)
 	if (r < 0)
 		die("out of memory");
 	return s;
+}
+
+/* 60000 -> "60,000" */
+char *
+grouped(long v)
+{
+	char	digits[32], out[48];
+	int	len, j = 0;
+
+	len = snprintf(digits, sizeof(digits), "%ld", v);
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[j++] = ',';
+		out[j++] = digits[i];
+	}
+	out[j] = '\0';
+	return xstrdup(out);
 }
 
 static double
@@ -310,6 +329,21 @@ on_path(const char *name)
 	return found;
 }
 
+/* Append a target's pid to $BENCH_PIDS, for bench/all's trap. */
+static void
+note_pid(pid_t pid)
+{
+	const char	*path = getenv("BENCH_PIDS");
+	FILE		*f;
+
+	if (path == NULL || *path == '\0')
+		return;
+	if ((f = fopen(path, "ae")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	fprintf(f, "%ld\n", (long)pid);
+	fclose(f);
+}
+
 /*
  * Start argv with its stdin a pipe of ours and read its stdout until a
  * line "ready"; what came before is kept in ->said.
@@ -341,6 +375,7 @@ target_start(char *const argv[], bool path_search)
 	close(out[1]);
 	t->in_fd = in[1];
 	ntargets++;
+	note_pid(t->pid);
 	if ((f = fdopen(out[0], "r")) == NULL)
 		die("fdopen: %s", strerror(errno));
 	said = xcalloc(1, 1);
@@ -364,6 +399,55 @@ target_start(char *const argv[], bool path_search)
 	fclose(f);
 	t->said = said;
 	return t;
+}
+
+/*
+ * Until every one of the target's threads (at least n of them) sleeps in
+ * read(2), syscall 0 in /proc/PID/task/TID/syscall: stack_target says
+ * "ready" before its threads, the main one too, have gone down their
+ * call chains to park (on a loaded machine, some way before). 10 s at
+ * most.
+ */
+void
+wait_parked(pid_t pid, long n)
+{
+	char	*dir = xasprintf("/proc/%ld/task", (long)pid);
+
+	for (int tries = 0; tries < 2000; tries++) {
+		DIR		*d = opendir(dir);
+		struct dirent	*e;
+		long		 tasks = 0, parked = 0;
+
+		if (d == NULL)
+			die("%s: %s", dir, strerror(errno));
+		while ((e = readdir(d)) != NULL) {
+			char	*path, text[64], *end;
+			ssize_t	 len;
+			int	 fd;
+
+			if (e->d_name[0] == '.')
+				continue;
+			tasks++;
+			path = xasprintf("%s/%s/syscall", dir, e->d_name);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+				len = read(fd, text, sizeof(text) - 1);
+				close(fd);
+				text[len > 0 ? len : 0] = '\0';
+				if (strtol(text, &end, 10) == 0 && end > text &&
+				    *end == ' ')
+					parked++;
+			}
+			free(path);
+		}
+		closedir(d);
+		if (tasks >= n && parked == tasks) {
+			free(dir);
+			return;
+		}
+		usleep(5000);
+	}
+	die("the threads of %ld did not all park in read(2) within 10 s",
+	    (long)pid);
 }
 
 /* many_maps with n pages: its base and page size. */
@@ -459,6 +543,8 @@ print_times(const struct cmd *cmds, int ncmd, long rounds, struct stats *st)
 		st[c] = stats_of(cmds[c].ms, (int)rounds);
 		printf("| `%s` | %.3f | %.3f | %.3f |\n", cmds[c].label,
 		    st[c].median, st[c].min, st[c].p90);
+		data_line("time\t%s\t%s\t%.6f\t%.6f\t%.6f\t%ld", cur_mode,
+		    cmds[c].label, st[c].median, st[c].min, st[c].p90, rounds);
 	}
 }
 
@@ -524,4 +610,51 @@ print_header(const struct opts *o, long rounds, long warmup, int ncmd)
 	    "interleaved, order rotated each round\n", rounds, warmup, ncmd);
 	print_loadavg("before");
 	fflush(stdout);
+}
+
+void
+data_mode(const char *mode)
+{
+	cur_mode = mode;
+}
+
+/* One line (a newline added) to $BENCH_DATA, if it names a file. */
+void
+data_line(const char *fmt, ...)
+{
+	const char	*path = getenv("BENCH_DATA");
+	va_list		 ap;
+	FILE		*f;
+
+	if (path == NULL || *path == '\0')
+		return;
+	if ((f = fopen(path, "ae")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	if (fclose(f) == EOF)
+		die("%s: %s", path, strerror(errno));
+}
+
+/*
+ * A goal: text, the figure its verdict is taken on (unit "x", "ms" or
+ * "ns"), op "<=" or ">=" and the limit, the basis of the figure ("per
+ * round", "median"), and other figures as free text.
+ */
+void
+data_goal(const char *text, double figure, const char *unit, const char *op,
+    double limit, const char *basis, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*other;
+
+	va_start(ap, fmt);
+	if (vasprintf(&other, fmt, ap) < 0)
+		die("out of memory");
+	va_end(ap);
+	data_line("goal\t%s\t%s\t%.6g\t%s\t%s\t%g\t%s\t%s", cur_mode, text,
+	    figure, unit, op, limit, basis, other);
+	free(other);
 }

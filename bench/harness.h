@@ -16,7 +16,9 @@
  *
  * Targets are processes the harness starts, that print their facts on
  * stdout, then a line "ready", then wait until their stdin closes; die()
- * and targets_stop() close it and reap them.
+ * and targets_stop() close it and reap them. When $BENCH_PIDS names a
+ * file, each target's pid is appended to it (bench/all's trap ends any
+ * target left behind, should run itself be killed mid-way).
  */
 #ifndef BENCH_HARNESS_H
 #define BENCH_HARNESS_H
@@ -56,6 +58,8 @@ struct opts {
 	const char	*many_maps;	/* the target of maps and smaps */
 	const char	*python;	/* the interpreter of py */
 	const char	*stack_target;	/* the target of stack */
+	const char	*points;	/* -N: the x values of a scale mode */
+	long		 gdb_max;	/* -G: scale-threads runs gdb up to this */
 	long		 n;		/* mappings (maps; the larger of smaps) */
 	long		 n_small;	/* the smaller size of smaps */
 	long		 rounds;	/* -1: the mode's default */
@@ -67,6 +71,7 @@ void __attribute__((noreturn, format(printf, 1, 2)))
 void	*xcalloc(size_t, size_t);
 char	*xstrdup(const char *);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*grouped(long);
 
 char	*cmd_text(const struct cmd *);
 int	 spawn_wait(const struct cmd *, int, double *);
@@ -81,6 +86,7 @@ bool	 on_path(const char *);
 struct target *target_start(char *const [], bool);
 struct target *many_maps_start(const char *, long, uint64_t *, long *);
 void	 targets_stop(void);
+void	 wait_parked(pid_t, long);
 
 struct stats stats_of(const double *, int);
 double	 paired(const double *, const double *, int, bool);
@@ -94,9 +100,27 @@ const char *verdict(bool);
 void	 print_header(const struct opts *, long, long, int);
 void	 print_loadavg(const char *);
 
+/*
+ * Machine-readable lines for bench/all (bench/report.py), appended to
+ * the file $BENCH_DATA names, when it names one; tab-separated:
+ *
+ *   time  MODE  LABEL  MEDIAN  MIN  P90  ROUNDS       (print_times, ms)
+ *   goal  MODE  TEXT  FIGURE  UNIT  OP  LIMIT  BASIS  OTHER
+ *   scale PLOT  SERIES  X  MEDIAN  MIN  P90          (ms)
+ *
+ * OP is <= or >= (the figure's side of LIMIT when the goal is met).
+ */
+void	 data_mode(const char *);
+void	 data_line(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 data_goal(const char *, double, const char *, const char *, double,
+	    const char *, const char *, ...)
+	    __attribute__((format(printf, 7, 8)));
+
 int	 mode_maps(const struct opts *);
 int	 mode_smaps(const struct opts *);
 int	 mode_py(const struct opts *);
 int	 mode_stack(const struct opts *);
+int	 mode_scale_maps(const struct opts *);
+int	 mode_scale_threads(const struct opts *);
 
 #endif

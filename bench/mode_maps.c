@@ -201,6 +201,22 @@ print_goals(const struct cmd *cmds, const struct stats *st, long rounds)
 	printf("\n(`true`, a process that does nothing, takes %.3f ms median "
 	    "here: the floor of any whole-process time.)\n",
 	    st[C_TRUE].median);
+
+	data_goal("`memwalk PID` within 1.3x of `cat /proc/PID/maps`",
+	    cat_r, "x", "<=", 1.3, "per-round ratio", "of medians %.2fx",
+	    cat_m);
+	data_goal("`memwalk PID` at least 5x faster than `pmap PID`", pmap_r,
+	    "x", ">=", 5, "per-round ratio pmap / memwalk",
+	    "of medians %.2fx", pmap_m);
+	data_goal("`memwalk where PID ADDR` under 1 ms, whole process",
+	    st[C_WHERE].median, "ms", "<", 1, "median", "p90 %.3f ms",
+	    st[C_WHERE].p90);
+	data_goal("`memwalk where PID ADDR` under 1 ms, net of start-up "
+	    "(`memwalk -V`)", net_r, "ms", "<", 1, "per-round difference",
+	    "of medians %.3f ms", net_m);
+	data_goal("`memwalk where PID FUNC` under 1 ms, whole process",
+	    st[C_WHERE_FUNC].median, "ms", "<", 1, "median", "p90 %.3f ms",
+	    st[C_WHERE_FUNC].p90);
 }
 
 int
@@ -215,6 +231,7 @@ mode_maps(const struct opts *o)
 	size_t		 lines;
 	int		 ncmd = o->baseline != NULL ? NCMD : C_TRUE + 1;
 
+	data_mode("maps");
 	t = many_maps_start(o->many_maps, o->n, &base, &pg);
 	mid = base + (uint64_t)(o->n / 2) * (uint64_t)pg;
 	addr = mid + (uint64_t)pg / 2;

@@ -200,6 +200,18 @@ print_goals(const struct cmd *cmds, const struct stats *st, long rounds)
 	printf("\n(`true`, a process that does nothing, takes %.3f ms median "
 	    "here: the floor of any whole-process time.)\n",
 	    st[C_TRUE].median);
+
+	data_goal("`memwalk py PID` under 20 ms (a live python3)",
+	    st[C_PY].median, "ms", "<", 20, "median", "p90 %.3f ms; net of "
+	    "start-up %.3f ms", st[C_PY].p90, net_py);
+	data_goal("`memwalk where PID OBJ` under 1 ms (python3, a pymalloc "
+	    "block), whole process", st[C_WHERE_OBJ].median, "ms", "<", 1,
+	    "median", "p90 %.3f ms; net of start-up %.3f ms",
+	    st[C_WHERE_OBJ].p90, net_obj);
+	data_goal("`memwalk where PID FUNC` under 1 ms (python3, "
+	    "PyList_Append), whole process", st[C_WHERE_SYM].median, "ms", "<",
+	    1, "median", "p90 %.3f ms; net of start-up %.3f ms",
+	    st[C_WHERE_SYM].p90, net_sym);
 }
 
 int
@@ -213,6 +225,7 @@ mode_py(const struct opts *o)
 	    NULL };
 	int		 ncmd;
 
+	data_mode("py");
 	parse_said(target_start(argv, true), &p);
 	ncmd = set_cmds(cmds, o, &p);
 	check_outputs(cmds, &p, ncmd, o->baseline != NULL);

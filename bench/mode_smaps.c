@@ -42,23 +42,6 @@ struct size {
 	uint64_t	 rss;		/* bytes, the same by all three */
 };
 
-/* 60000 -> "60,000" */
-static char *
-grouped(long v)
-{
-	char	digits[32], out[48];
-	int	len, j = 0;
-
-	len = snprintf(digits, sizeof(digits), "%ld", v);
-	for (int i = 0; i < len; i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			out[j++] = ',';
-		out[j++] = digits[i];
-	}
-	out[j] = '\0';
-	return xstrdup(out);
-}
-
 static void
 set_cmds(struct cmd *c, const char *memwalk, const struct size *z)
 {
@@ -214,6 +197,29 @@ print_goals(const struct cmd *cmds, const struct stats *st, long rounds,
 		    "under the limit" : "over the limit", (cr > 1.3 ? cr / 1.3
 		    - 1 : 1 - cr / 1.3) * 100);
 	}
+	for (int s = 0; s < NSIZE; s++) {
+		int		b = s * PER;
+		struct ratio	pm = { "", b + S_PMAPX, b + S_X, false };
+		struct ratio	ct = { "", b + S_X, b + S_CAT, false };
+		struct ratio	ro = { "", b + S_TOT, b + S_ROLL, false };
+
+		data_goal(xasprintf("`memwalk -x PID` at least 10x faster than "
+		    "`pmap -X PID` (%s mappings)", zs[s].name),
+		    ratio_rounds(cmds, rounds, &pm), "x", ">=", 10,
+		    "per-round ratio pmap -X / memwalk -x", "of medians %.2fx",
+		    ratio_medians(st, &pm));
+		data_goal(xasprintf("`memwalk -x PID` within 1.3x of `cat "
+		    "/proc/PID/smaps` (%s mappings)", zs[s].name),
+		    ratio_rounds(cmds, rounds, &ct), "x", "<=", 1.3,
+		    "per-round ratio", "of medians %.2fx",
+		    ratio_medians(st, &ct));
+		data_goal(xasprintf("`memwalk -x --totals PID` within 1.3x of "
+		    "`cat /proc/PID/smaps_rollup` (%s mappings; the cat goal, "
+		    "applied to the rollup)", zs[s].name),
+		    ratio_rounds(cmds, rounds, &ro), "x", "<=", 1.3,
+		    "per-round ratio", "of medians %.2fx",
+		    ratio_medians(st, &ro));
+	}
 }
 
 int
@@ -227,6 +233,7 @@ mode_smaps(const struct opts *all)
 	uint64_t	 base;
 
 	own.baseline = NULL;		/* -b has no command here */
+	data_mode("smaps");
 	zs[0].n = o->n_small;
 	zs[1].n = o->n;
 	for (int s = 0; s < NSIZE; s++) {

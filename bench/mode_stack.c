@@ -55,6 +55,7 @@ start_target(const char *exe, long maps)
 	    NULL };
 	struct target *t = target_start(argv, false);
 
+	wait_parked(t->pid, NTHREADS);
 	return xasprintf("%ld", (long)t->pid);
 }
 
@@ -98,6 +99,7 @@ mode_stack(const struct opts *o)
 	const char	*exe = o->stack_target;
 	char		*pid, *pid_maps;
 
+	data_mode("stack");
 	if (!on_path("eu-stack") || !on_path("gdb"))
 		die("run stack needs eu-stack (elfutils) and gdb on PATH");
 	pid = start_target(exe, 0);
@@ -134,6 +136,25 @@ mode_stack(const struct opts *o)
 		printf("| %s %s | %.3f | %s |\n", ratios[i].label,
 		    gdb ? "at most 0.02 (50x faster)" : "below 1", r,
 		    verdict(gdb ? r <= 0.02 : r < 1));
+	}
+	for (int i = 0; i < 4; i++) {
+		double	r = ratio_rounds(cmds, rounds, &ratios[i]);
+		double	m = ratio_medians(st, &ratios[i]);
+		char	*what = i < 2 ? "" : xasprintf(", with %s more "
+		    "mappings", grouped(o->n));
+
+		if (i % 2 == 0)
+			data_goal(xasprintf("`memwalk stack PID` faster than "
+			    "`eu-stack -p PID` (%d threads, 67 frames%s)",
+			    NTHREADS, what), r, "x", "<", 1,
+			    "per-round ratio memwalk / eu-stack",
+			    "of medians %.3fx", m);
+		else
+			data_goal(xasprintf("`memwalk stack PID` at least 50x "
+			    "faster than `gdb -batch -p PID -ex 'thread apply "
+			    "all bt'` (%d threads%s)", NTHREADS, what), 1 / r,
+			    "x", ">=", 50, "per-round ratio gdb / memwalk",
+			    "of medians %.1fx", 1 / m);
 	}
 	return 0;
 }

@@ -3,7 +3,8 @@
  *
  * usage: run [-m memwalk] [-b baseline] [-t many_maps] [-p python]
  *            [-n mappings] [-s mappings] [-r rounds] [-w warmup]
- *            [maps | smaps | py | stack | all]
+ *            [-N points] [-G threads]
+ *            [maps | smaps | py | stack | all | scale-maps | scale-threads]
  *
  *   maps   (the default) memwalk PID and where against cat and pmap, on
  *          many_maps with -n mappings; with -b, the same of a baseline
@@ -15,6 +16,13 @@
  *   stack  memwalk stack against eu-stack and gdb, on stack_target as is
  *          and with -n more mappings (mode_stack.c)
  *   all    the four, one after the other
+ *   scale-maps     memwalk PID and -x, cat maps and smaps, pmap and pmap
+ *          -X against the number of mappings: many_maps of each size of
+ *          -N (default 1000,2000,5000,10000,20000,40000,60000 pages)
+ *   scale-threads  memwalk stack, eu-stack and gdb against the number of
+ *          threads: stack_target --threads N for each N of -N (default
+ *          1,10,100,1000), gdb only up to -G threads (default 1000)
+ *          (mode_scale.c)
  *
  * Every mode starts its targets, checks that each command's output is
  * right before it times anything, then times, round by round, each
@@ -75,7 +83,9 @@ usage(void)
 	fprintf(stderr, "usage: run [-m memwalk] [-b baseline] [-t many_maps] "
 	    "[-p python]\n"
 	    "           [-n mappings] [-s mappings] [-r rounds] [-w warmup]\n"
-	    "           [maps | smaps | py | stack | all]\n");
+	    "           [-N points] [-G threads]\n"
+	    "           [maps | smaps | py | stack | all | scale-maps | "
+	    "scale-threads]\n");
 	exit(2);
 }
 
@@ -84,7 +94,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	int	opt;
 
-	while ((opt = getopt(argc, argv, "m:b:t:p:n:s:r:w:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:b:t:p:n:s:r:w:N:G:h")) != -1) {
 		switch (opt) {
 		case 'm':
 			o->memwalk = optarg;
@@ -110,6 +120,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'w':
 			o->warmup = num_arg(opt, optarg, 0, 100000);
 			break;
+		case 'N':
+			o->points = optarg;
+			break;
+		case 'G':
+			o->gdb_max = num_arg(opt, optarg, 0, 100000);
+			break;
 		default:
 			usage();
 		}
@@ -120,7 +136,8 @@ int
 main(int argc, char **argv)
 {
 	struct opts	 o = { .memwalk = getenv("MEMWALK"), .python = "python3",
-	    .n = 60000, .n_small = 10000, .rounds = -1, .warmup = 3 };
+	    .n = 60000, .n_small = 10000, .rounds = -1, .warmup = 3,
+	    .gdb_max = 1000 };
 	char		*dir = self_dir();
 	const char	*mode = "maps";
 
@@ -148,6 +165,10 @@ main(int argc, char **argv)
 		return mode_py(&o);
 	if (strcmp(mode, "stack") == 0)
 		return mode_stack(&o);
+	if (strcmp(mode, "scale-maps") == 0)
+		return mode_scale_maps(&o);
+	if (strcmp(mode, "scale-threads") == 0)
+		return mode_scale_threads(&o);
 	if (strcmp(mode, "all") == 0) {
 		mode_maps(&o);
 		printf("\n");
