@@ -7,6 +7,7 @@
  *   describe.c  a region's label, an address's object: words and JSON
  *   cmd_maps.c  the annotated map (table or JSON), smaps figures, threads
  *   cmd_where.c addresses -> regions, sections, symbols, objects
+ *   addrscan.c  the addresses of where: arguments, stdin lines, tokens
  *   objects.c   the map summed per ELF object (--objects)
  *   cmd_py.c    a CPython process: version, small ints, pymalloc
  *   cmd_arenas.c the arenas of mw_malloc, glibc and pymalloc, one format
@@ -23,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "memwalk.h"
@@ -82,6 +84,14 @@ int	 hex_digits(uint64_t v);
 void	 out_signed_size(int64_t d, size_t width);
 void	 json_key_addr(const char *key, uint64_t v);
 void	 json_key_dec(const char *key, uint64_t v);
+
+/* addrscan.c: why is NULL for a token that is an address. */
+typedef int (*addr_token_fn)(void *ctx, const char *token, uint64_t addr,
+	    const char *why);
+typedef int (*addr_line_fn)(void *ctx, const char *line, size_t lineno);
+int	 addr_parse(const char *s, uint64_t *out, const char **why);
+int	 addr_scan_line(const char *line, addr_token_fn fn, void *ctx);
+int	 addr_read_lines(FILE *fp, size_t max, addr_line_fn fn, void *ctx);
 
 /* describe.c */
 size_t	 describe_region(char *buf, size_t size, const struct mw_proc *p,
