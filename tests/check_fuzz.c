@@ -1,0 +1,121 @@
+/*
+ * check_fuzz.c: the fuzz targets (fuzz/fuzz.h) in the regular builds.
+ *
+ *   corpus   every seed of fuzz/corpus/<target>/ and every regression
+ *            fixture of tests/data/fuzz/<target>/ through its target,
+ *            which checks the invariants it states at its top (parse
+ *            results sorted and disjoint or a line-numbered EINVAL,
+ *            streamed and whole parses alike, tokens where the line
+ *            has them, symbols at or below their addresses, diff
+ *            output that is JSON, ...): each file must keep them, in
+ *            the plain build and under ASan and UBSan
+ *
+ * Each file is read into a buffer of its exact size, so that ASan sees
+ * any read past its end.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "fuzz.h"
+#include "tutil.h"
+
+typedef const char *(*target_fn)(const uint8_t *, size_t);
+
+static const struct {
+	const char	*name;
+	target_fn	 fn;
+	size_t		 min_seeds;	/* fuzz/corpus/<name> has at least */
+} targets[] = {
+	{ "maps", fuzz_maps, 5 },
+	{ "smaps", fuzz_smaps, 5 },
+	{ "where", fuzz_where, 4 },
+	{ "elfsym", fuzz_elfsym, 5 },
+	{ "snap", fuzz_snap, 4 },
+};
+#define NTARGETS	((int)(sizeof(targets) / sizeof(targets[0])))
+
+static uint8_t *
+read_exact(const char *path, size_t *len)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	FILE		*fp;
+
+	if ((fp = fopen(path, "rb")) == NULL || fstat(fileno(fp), &st) == -1)
+		ck_abort_msg("%s: %s", path, strerror(errno));
+	*len = (size_t)st.st_size;
+	buf = malloc(*len > 0 ? *len : 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, *len, fp), *len);
+	fclose(fp);
+	return buf;
+}
+
+/* Every file of dir through fn; how many there were (dir may lack). */
+static size_t
+run_dir(const char *dir, target_fn fn)
+{
+	struct dirent	*e;
+	DIR		*d;
+	size_t		 n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		ck_assert_msg(errno == ENOENT, "%s: %s", dir, strerror(errno));
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char		 path[2048];
+		const char	*why;
+		uint8_t		*buf;
+		size_t		 len;
+
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "README") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		buf = read_exact(path, &len);
+		why = fn(buf, len);
+		ck_assert_msg(why == NULL, "%s: %s", path, why);
+		free(buf);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_corpus)
+{
+	char	dir[1024];
+	size_t	n;
+
+	snprintf(dir, sizeof(dir), "%s/fuzz/corpus/%s", TOP_SRCDIR,
+	    targets[_i].name);
+	n = run_dir(dir, targets[_i].fn);
+	ck_assert_msg(n >= targets[_i].min_seeds, "%s: %zu seeds, want %zu",
+	    dir, n, targets[_i].min_seeds);
+	snprintf(dir, sizeof(dir), "%s/tests/data/fuzz/%s", TOP_SRCDIR,
+	    targets[_i].name);
+	(void)run_dir(dir, targets[_i].fn);
+}
+END_TEST
+
+static Suite *
+fuzz_suite(void)
+{
+	Suite	*s = suite_create("fuzz");
+	TCase	*tc;
+
+	tc = tcase_create("corpus");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_corpus, 0, NTARGETS);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(fuzz_suite());
+}
