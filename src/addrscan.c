@@ -36,26 +36,24 @@ int
 addr_parse(const char *s, uint64_t *out, const char **why)
 {
 	const char	*digits = s;
-	char		*end;
+	size_t		 n;
 	int		 base = 10;
 
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		digits = s + 2;
 		base = 16;
 	}
-	if (!(base == 16 ? isxdigit((unsigned char)*digits) :
-	    isdigit((unsigned char)*digits))) {
+	/* Digits only: strtoull would take a second "0x" ("0x0x10"). */
+	n = strspn(digits, base == 16 ? "0123456789abcdefABCDEF" :
+	    "0123456789");
+	if (n == 0 || digits[n] != '\0') {
 		*why = "not a hex (0x...) or decimal address";
 		return -1;
 	}
 	errno = 0;
-	*out = strtoull(digits, &end, base);
+	*out = strtoull(digits, NULL, base);
 	if (errno == ERANGE) {
 		*why = "beyond 64 bits";
-		return -1;
-	}
-	if (*end != '\0') {
-		*why = "not a hex (0x...) or decimal address";
 		return -1;
 	}
 	return 0;

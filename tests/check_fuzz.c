@@ -9,6 +9,8 @@
  *            has them, symbols at or below their addresses, diff
  *            output that is JSON, ...): each file must keep them, in
  *            the plain build and under ASan and UBSan
+ *   fixed    what the code fixed after a finding answers now, one test
+ *            per regression fixture (tests/data/fuzz/README)
  *
  * Each file is read into a buffer of its exact size, so that ASan sees
  * any read past its end.
@@ -101,6 +103,32 @@ START_TEST(test_corpus)
 }
 END_TEST
 
+/* ---- fixed after a finding -------------------------------------------- */
+
+/*
+ * where/double_prefix: "0x0x77fb" was 0x77fb (strtoull took a "0x" of its
+ * own after the one addr_parse skipped).
+ */
+START_TEST(test_where_double_prefix)
+{
+	static const char *const bad[] = {
+		"0x0x77fb", "0x0X1", "0X0x1", "0x0x",
+	};
+	const char	*why;
+	uint64_t	 v;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		ck_assert_int_eq(addr_parse(bad[i], &v, &why), -1);
+		ck_assert_str_eq(why, "not a hex (0x...) or decimal address");
+	}
+	ck_assert_int_eq(addr_parse("0x077fb", &v, &why), 0);
+	ck_assert_uint_eq(v, 0x77fb);
+	ck_assert_int_eq(addr_parse("0X77FB", &v, &why), 0);
+	ck_assert_uint_eq(v, 0x77fb);
+}
+END_TEST
+
 static Suite *
 fuzz_suite(void)
 {
@@ -110,6 +138,10 @@ fuzz_suite(void)
 	tc = tcase_create("corpus");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_corpus, 0, NTARGETS);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fixed");
+	tcase_add_test(tc, test_where_double_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }
