@@ -16,9 +16,10 @@
  *                                              ('_' or alphanumeric)
  *                                              touches them
  *
- * A token is copied, cut to 63 bytes (it is then beyond 64 bits anyway),
- * and parsed by addr_parse; the callback is told its value, or why it
- * is none. A callback that returns nonzero stops the scan or the read,
+ * A token is copied and parsed by addr_parse; the callback is told its
+ * value, or why it is none. One longer than 63 bytes is copied without
+ * leading zeros, as far as that makes it fit ("0x" and 61 zeros, then
+ * "1": 0x1), and what still does not fit is cut: it is beyond 64 bits. A callback that returns nonzero stops the scan or the read,
  * which then return that value.
  */
 #include "config.h"
@@ -68,7 +69,7 @@ is_word_char(char c)
 int
 addr_scan_line(const char *line, addr_token_fn fn, void *ctx)
 {
-	const char	*p, *end, *why;
+	const char	*p, *d, *end, *why;
 	char		 token[TOKEN_MAX];
 	uint64_t	 addr;
 	size_t		 len;
@@ -83,11 +84,16 @@ addr_scan_line(const char *line, addr_token_fn fn, void *ctx)
 			end++;
 		if (is_word_char(*end))
 			continue;
-		len = (size_t)(end - p);
-		if (len >= sizeof(token))
-			len = sizeof(token) - 1;	/* too long anyway */
-		memcpy(token, p, len);
-		token[len] = '\0';
+		/* Too long a token loses leading zeros, then its tail. */
+		for (d = p + 2; *d == '0' && end - d > 1 &&
+		    (size_t)(end - d) + 2 >= sizeof(token); d++)
+			continue;
+		len = (size_t)(end - d);
+		if (len + 2 >= sizeof(token))
+			len = sizeof(token) - 3;	/* beyond 64 bits */
+		memcpy(token, "0x", 2);
+		memcpy(token + 2, d, len);
+		token[len + 2] = '\0';
 		why = NULL;
 		if (addr_parse(token, &addr, &why) == -1)
 			addr = 0;

@@ -129,6 +129,54 @@ START_TEST(test_where_double_prefix)
 }
 END_TEST
 
+struct tokens {
+	size_t		 n;
+	uint64_t	 addr[4];
+	const char	*why[4];
+	char		 text[4][64];
+};
+
+static int
+keep_token(void *ctx, const char *token, uint64_t addr, const char *why)
+{
+	struct tokens	*t = ctx;
+
+	ck_assert_uint_lt(t->n, 4);
+	ck_assert_uint_le(strlen(token), 63);
+	strcpy(t->text[t->n], token);
+	t->addr[t->n] = addr;
+	t->why[t->n++] = why;
+	return 0;
+}
+
+/*
+ * where/long_zeros: a token longer than 63 bytes was cut to its first
+ * 63, so "0x" and 70 zeros and "1" was 0x0, and "0x" and 61 zeros and
+ * "dead" was 0x0 too: leading zeros go first now.
+ */
+START_TEST(test_where_long_zeros)
+{
+	struct tokens	t = { 0 };
+	char		line[400], *p = line;
+
+	p += sprintf(p, "a 0x%070d, b 0x", 1);
+	memset(p, '0', 61);
+	p += 61;
+	p += sprintf(p, "dead c 0x1");
+	memset(p, 'f', 70);
+	strcpy(p + 70, " d");
+	ck_assert_int_eq(addr_scan_line(line, keep_token, &t), 0);
+	ck_assert_uint_eq(t.n, 3);
+	ck_assert_ptr_null(t.why[0]);
+	ck_assert_uint_eq(t.addr[0], 1);
+	ck_assert_ptr_null(t.why[1]);
+	ck_assert_uint_eq(t.addr[1], 0xdead);
+	ck_assert_str_eq(t.why[2], "beyond 64 bits");
+	ck_assert_uint_eq(strlen(t.text[2]), 63);
+	ck_assert(strncmp(t.text[2], "0x1fff", 6) == 0);
+}
+END_TEST
+
 static Suite *
 fuzz_suite(void)
 {
@@ -142,6 +190,7 @@ fuzz_suite(void)
 
 	tc = tcase_create("fixed");
 	tcase_add_test(tc, test_where_double_prefix);
+	tcase_add_test(tc, test_where_long_zeros);
 	suite_add_tcase(s, tc);
 	return s;
 }
