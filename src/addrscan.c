@@ -19,8 +19,9 @@
  * A token is copied and parsed by addr_parse; the callback is told its
  * value, or why it is none. One longer than 63 bytes is copied without
  * leading zeros, as far as that makes it fit ("0x" and 61 zeros, then
- * "1": 0x1), and what still does not fit is cut: it is beyond 64 bits. A callback that returns nonzero stops the scan or the read,
- * which then return that value.
+ * "1": 0x1), and what still does not fit is cut: it is beyond 64 bits.
+ * A callback that returns nonzero stops the scan or the read, which
+ * then return that value.
  */
 #include "config.h"
 
