@@ -177,6 +177,32 @@ START_TEST(test_where_long_zeros)
 }
 END_TEST
 
+/*
+ * snap/rss_delta_int64_min: a delta of -2^63 (Rss from 0 to 2^63 wraps
+ * there) was negated as an int64_t, which UBSan stops at.
+ */
+START_TEST(test_snap_int64_min)
+{
+	char	buf[64];
+	ssize_t	n;
+	int	fd = fuzz_memfd("out");
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(out_set_fd(fd), 0);
+	out_signed_size(INT64_MIN, 0);
+	out_char(' ');
+	out_signed_size(INT64_MAX, 0);
+	out_char(' ');
+	out_signed_size(-4096, 7);
+	ck_assert_int_eq(out_set_fd(STDOUT_FILENO), 0);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "-8E +8.0E   -4.0K");
+	close(fd);
+}
+END_TEST
+
 static Suite *
 fuzz_suite(void)
 {
@@ -191,6 +217,7 @@ fuzz_suite(void)
 	tc = tcase_create("fixed");
 	tcase_add_test(tc, test_where_double_prefix);
 	tcase_add_test(tc, test_where_long_zeros);
+	tcase_add_test(tc, test_snap_int64_min);
 	suite_add_tcase(s, tc);
 	return s;
 }
