@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "fuzz.h"
+#include "json.h"
 #include "tutil.h"
 
 typedef const char *(*target_fn)(const uint8_t *, size_t);
@@ -203,6 +204,67 @@ START_TEST(test_snap_int64_min)
 }
 END_TEST
 
+/* cmd_diff on two texts; its exit status, and what it printed in out. */
+static int
+diff_texts(const char *a, const char *b, bool json, char *out, size_t size)
+{
+	struct options	 o = { .json = json };
+	char		 pa[64], pb[64], *argv[] = { pa, pb, NULL };
+	int		 fa = fuzz_memfd("a"), fb = fuzz_memfd("b");
+	int		 fo = fuzz_memfd("out"), rc;
+	ssize_t		 n;
+
+	ck_assert(fa != -1 && fb != -1 && fo != -1);
+	ck_assert_int_eq(fuzz_memfd_set(fa, a, strlen(a)), 0);
+	ck_assert_int_eq(fuzz_memfd_set(fb, b, strlen(b)), 0);
+	snprintf(pa, sizeof(pa), "/proc/self/fd/%d", fa);
+	snprintf(pb, sizeof(pb), "/proc/self/fd/%d", fb);
+	ck_assert_int_eq(out_set_fd(fo), 0);
+	rc = cmd_diff(&o, 2, argv);
+	ck_assert_int_eq(out_set_fd(STDOUT_FILENO), 0);
+	n = pread(fo, out, size - 1, 0);
+	ck_assert_int_ge(n, 0);
+	out[n] = '\0';
+	close(fa);
+	close(fb);
+	close(fo);
+	return rc;
+}
+
+/*
+ * snap/time_inf_apart: snapshots taken at -1e308 and 1e308 s were "inf"
+ * seconds apart, and diff --json printed that, which is no JSON; times
+ * far apart were cut to 31 digits. A time must be seconds since the
+ * epoch below 2^53 now, or the file is malformed.
+ */
+START_TEST(test_snap_time)
+{
+	static const char *const bad[] = { "-1e308", "1e308", "-0.5",
+	    "9007199254740992" };
+	char	 a[160], b[160], err[160], out[4096];
+	struct json *j;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(a, sizeof(a), "{\"snapshot\": {\"format\": 1, "
+		    "\"time\": %s}, \"regions\": []}", bad[i]);
+		ck_assert_int_eq(diff_texts(a, a, true, out, sizeof(out)),
+		    EXIT_TARGET);
+		ck_assert_str_eq(out, "");
+	}
+	snprintf(a, sizeof(a), "{\"snapshot\": {\"format\": 1, \"time\": 0}, "
+	    "\"regions\": []}");
+	snprintf(b, sizeof(b), "{\"snapshot\": {\"format\": 1, \"time\": "
+	    "9007199254740991}, \"regions\": []}");
+	ck_assert_int_eq(diff_texts(a, b, true, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(j = json_parse(out, strlen(out), err, sizeof(err)));
+	ck_assert_ptr_nonnull(json_get(j, "seconds"));
+	ck_assert(json_get(j, "seconds")->number == 9007199254740991.0);
+	json_free(j);
+	ck_assert_int_eq(diff_texts(b, a, false, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, ": -9007199254740991.0 s apart\n"));
+}
+END_TEST
+
 static Suite *
 fuzz_suite(void)
 {
@@ -218,6 +280,7 @@ fuzz_suite(void)
 	tcase_add_test(tc, test_where_double_prefix);
 	tcase_add_test(tc, test_where_long_zeros);
 	tcase_add_test(tc, test_snap_int64_min);
+	tcase_add_test(tc, test_snap_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
