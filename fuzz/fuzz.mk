@@ -37,20 +37,24 @@ HDRS = $(builddir)/config.h $(srcdir)/lib/memwalk.h $(srcdir)/lib/mwi.h \
 OBJS = $(LIB_SRCS:%.c=$(OBJ)/lib_%.o) $(SRC_SRCS:%.c=$(OBJ)/src_%.o) \
 	$(FUZZ_SRCS:%.c=$(OBJ)/fuzz_%.o)
 
+INSTALL_HINT = install Debian's clang and libclang-rt-14-dev (scripts/deps \
+	does)
+
 all: $(TARGETS:%=$(BIN)/fuzz_%)
 
 $(OBJ)/.clang-ok:
 	@mkdir -p $(OBJ) $(BIN)
 	@if ! command -v $(CLANG) >/dev/null 2>&1; then \
-		echo "make fuzz: $(CLANG) not found: install Debian's clang and libclang-rt-14-dev (scripts/deps does)" >&2; \
+		echo "make fuzz: $(CLANG) not found: $(INSTALL_HINT)" >&2; \
 		exit 1; \
 	fi
-	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ return d == 0 && n > 0; }\n' \
-	    >$(OBJ)/probe.c
+	@printf '%s\n' 'int LLVMFuzzerTestOneInput(const char *d, long n)' \
+	    '{ return d == 0 && n > 0; }' >$(OBJ)/probe.c
 	@if ! $(CLANG) -fsanitize=fuzzer,address,undefined $(OBJ)/probe.c \
 	    -o $(OBJ)/probe >$(OBJ)/probe.log 2>&1; then \
 		cat $(OBJ)/probe.log >&2; \
-		echo "make fuzz: $(CLANG) cannot link a libFuzzer program: install Debian's libclang-rt-14-dev (scripts/deps does)" >&2; \
+		echo "make fuzz: $(CLANG) cannot link a libFuzzer" \
+		    "program: $(INSTALL_HINT)" >&2; \
 		exit 1; \
 	fi
 	@rm -f $(OBJ)/probe $(OBJ)/probe.c $(OBJ)/probe.log
