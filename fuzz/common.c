@@ -25,6 +25,7 @@
 
 #include "fuzz.h"
 
+bool		fuzz_thorough;
 static char	why_buf[512];
 
 const char *

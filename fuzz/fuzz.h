@@ -21,6 +21,7 @@
 #ifndef MW_FUZZ_H
 #define MW_FUZZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +33,13 @@ const char	*fuzz_where(const uint8_t *data, size_t size);
 const char	*fuzz_elfsym(const uint8_t *data, size_t size);
 const char	*fuzz_snap(const uint8_t *data, size_t size);
 
-/* common.c */
+/*
+ * common.c. fuzz_thorough: every check on every input (tests/check_fuzz
+ * sets it); by default the costliest checks run on some inputs only (a
+ * share the input's hash decides), for libFuzzer's speed.
+ */
+extern bool	 fuzz_thorough;
+
 const char	*fuzz_check_maps(const struct mw_maps *m, size_t maxregions);
 const char	*fuzz_check_classified(struct mw_maps *m);
 size_t		 fuzz_lines(const uint8_t *data, size_t size);

@@ -20,10 +20,12 @@
  *               1, 0, or -1 with ENOMEM; found, the object is the
  *               file, a symbol lies at or below the address in the
  *               image (offset <= address - bias; its section may have
- *               no name, and is then NULL); and
- *               a fresh cache (whose first lookup scans the unsorted
- *               symbols) names the same symbol as the one that
- *               sorted them after its first lookup
+ *               no name, and is then NULL); and a fresh cache (whose
+ *               first lookup scans the unsorted symbols) names the
+ *               same symbol as the one that sorted them after its
+ *               first lookup (for the second to the fourth address,
+ *               or every one when fuzz_thorough: a cache costs a
+ *               libelf load)
  *   by name     mwi_sym_find and mwi_sym_find_dynamic for the names
  *               found above and a few fixed ones: found, the symbol
  *               has that name; an export found by the second is found
@@ -46,6 +48,7 @@
 
 #define BIAS		0x7f1200000000ULL
 #define MAX_LOOKUPS	12
+#define FRESH_LAST	3	/* lookups 1 to FRESH_LAST: a fresh cache too */
 #define MAX_NAMES	8
 #define NAME_MAX_LEN	128
 
@@ -60,7 +63,7 @@ struct image {
 
 static int	memfd = -1;
 
-/* An unsigned field of n bytes at off, in the file's byte order; 0 past its end. */
+/* A field of n bytes at off, in the file's byte order; 0 past the end. */
 static uint64_t
 get(const struct image *im, uint64_t off, size_t n)
 {
@@ -193,10 +196,10 @@ same_sym(const struct mwi_symbol *a, const struct mwi_symbol *b)
 	    a->bias == b->bias;
 }
 
-/* One address, through the warm cache c and a fresh one. */
+/* One address, through the warm cache c, and a fresh one if asked. */
 static const char *
 lookup(struct mwi_symcache *c, const struct mw_maps *m,
-    const struct image *im, uint64_t a, struct found *f)
+    const struct image *im, uint64_t a, struct found *f, bool fresh_too)
 {
 	struct mwi_symcache	*fresh;
 	struct mwi_symbol	 s, t;
@@ -221,7 +224,7 @@ lookup(struct mwi_symcache *c, const struct mw_maps *m,
 		    s.section != NULL ? s.section : "(none)");
 	if (rc == 1)
 		keep_name(f, s.name);
-	if ((fresh = mwi_symcache_new(0)) == NULL)
+	if (!fresh_too || (fresh = mwi_symcache_new(0)) == NULL)
 		return NULL;
 	rc2 = mwi_sym_at(fresh, m, a, &t);
 	if (rc2 != -1 && (rc2 != rc || (rc == 1 && !same_sym(&s, &t))))
@@ -303,7 +306,8 @@ run(struct mwi_symcache *c, struct mw_maps *m, const struct image *im)
 		h = h * 0x9e3779b97f4a7c15ULL + i;
 		for (size_t k = 0; k < 4 && nlook < MAX_LOOKUPS; k++, nlook++) {
 			a = v[i].start + at[k];
-			if ((why = lookup(c, m, im, a, &f)) != NULL)
+			if ((why = lookup(c, m, im, a, &f, fuzz_thorough ||
+			    (nlook >= 1 && nlook <= FRESH_LAST))) != NULL)
 				return why;
 		}
 	}

@@ -93,6 +93,7 @@ START_TEST(test_corpus)
 	char	dir[1024];
 	size_t	n;
 
+	fuzz_thorough = true;
 	snprintf(dir, sizeof(dir), "%s/fuzz/corpus/%s", TOP_SRCDIR,
 	    targets[_i].name);
 	n = run_dir(dir, targets[_i].fn);
