@@ -49,9 +49,13 @@
  *
  * Invariants:
  *   - v[] is sorted by (dev_major, dev_minor, inode), without duplicates.
- *   - state is UNTRIED, NOT_ELF (unreadable, no ELF, no PT_LOAD, or one
- *     that libelf cannot read after all) or ELF; only an ELF entry has
- *     elf != NULL; image, sects[], dyn[], syms[] and tabname[] (and
+ *   - state is UNTRIED, NOT_ELF (unreadable, no ELF, no PT_LOAD) or ELF;
+ *     only an ELF entry has elf != NULL. One that libelf cannot read
+ *     after all stays ELF, with no_libelf set (stage 2 is not tried
+ *     again): what stage 1 read still answers, so that no answer
+ *     depends on what was asked before (a plain mmap of such a file is
+ *     the file, with no sections, before and after a lookup that
+ *     needed libelf). image, sects[], dyn[], syms[] and tabname[] (and
  *     have_dyn, have_syms, have_tabname) come only with elf; sorted
  *     only with have_syms, and sects[].sym0, nsym and maxsize only once
  *     sorted.
@@ -131,6 +135,7 @@ struct object {
 	enum state	 state;
 	char		*path;
 	bool		 elf64, msb;	/* ELFCLASS64, ELFDATA2MSB */
+	bool		 no_libelf;	/* libelf could not read it */
 	uint64_t	 pagesize;
 	unsigned int	 nloads;
 	struct mwi_load	 loads[MWI_MAX_LOADS];
@@ -629,20 +634,21 @@ open_libelf(int fd)
 }
 
 /*
- * Stage 2, for an ELF object mapped as r: 0 with o->elf set (or o made
- * NOT_ELF: libelf cannot read what its headers promised), -1 ENOMEM.
+ * Stage 2, for an ELF object mapped as r: 0 with o->elf set (or, when
+ * libelf cannot read what its headers promised, without it, and
+ * no_libelf set), -1 ENOMEM.
  */
 static int
 load_elf(struct mwi_symcache *c, struct object *o, const struct mw_region *r)
 {
 	int	fd;
 
-	if (o->elf != NULL)
+	if (o->elf != NULL || o->no_libelf)
 		return 0;
 	if ((fd = object_fd(c, o, r)) != -1)
 		o->elf = open_libelf(fd);
 	if (o->elf == NULL) {
-		o->state = NOT_ELF;
+		o->no_libelf = true;
 		return 0;
 	}
 	if (read_sections(o) == -1) {
@@ -1586,7 +1592,7 @@ sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 		return 0;	/* anonymous memory past the .bss */
 	if (load_elf(c, o, &m->regions[fi]) == -1)
 		return -1;
-	if (o->state != ELF)
+	if (o->elf == NULL)
 		return 0;
 	if (load_syms(o) == -1)
 		return -1;

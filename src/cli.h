@@ -9,6 +9,7 @@
  *   describe.c  a region's label, an address's object: words and JSON
  *   cmd_maps.c  the annotated map (table or JSON), smaps figures, threads
  *   cmd_where.c addresses -> regions, sections, symbols, objects
+ *   addrscan.c  the addresses of where: arguments, stdin lines, tokens
  *   objects.c   the map summed per ELF object (--objects)
  *   cmd_py.c    a CPython process: version, small ints, pymalloc
  *   cmd_arenas.c the arenas of mw_malloc, glibc and pymalloc, one format
@@ -25,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "memwalk.h"
@@ -103,6 +105,14 @@ void	 out_heading(const char *s);
 void	 progress_start(const char *what);
 void	 progress_region(void *ctx, const struct mw_region *r);
 void	 progress_end(void);
+
+/* addrscan.c: why is NULL for a token that is an address. */
+typedef int (*addr_token_fn)(void *ctx, const char *token, uint64_t addr,
+	    const char *why);
+typedef int (*addr_line_fn)(void *ctx, const char *line, size_t lineno);
+int	 addr_parse(const char *s, uint64_t *out, const char **why);
+int	 addr_scan_line(const char *line, addr_token_fn fn, void *ctx);
+int	 addr_read_lines(FILE *fp, size_t max, addr_line_fn fn, void *ctx);
 
 /* describe.c */
 size_t	 describe_region(char *buf, size_t size, const struct mw_proc *p,

@@ -9,7 +9,8 @@
  * same but whose Rss or Pss moved is changed; a region of A without a
  * pair is removed, one of B added. Then the same figures summed per
  * kind. Each snapshot is checked before anything is printed: a file
- * that is no snapshot, or a malformed one, is one line and exit 1.
+ * that is no snapshot, or a malformed one (a region without start, end
+ * or kind, a time out of range), is one line and exit 1.
  */
 #include "config.h"
 
@@ -26,6 +27,12 @@
 #include "json.h"
 
 #define SNAP_MAX_BYTES	(1ULL << 30)
+/*
+ * A snapshot's time: seconds since the epoch, below 2^53 (where doubles
+ * stop counting every second), so that two times are always seconds
+ * apart that print whole ("seconds" of --json: "%.6f" in 32 bytes).
+ */
+#define SNAP_MAX_TIME	9007199254740992.0
 
 struct snap_region {
 	uint64_t	 start, end;
@@ -164,8 +171,12 @@ load_snap(const char *file, struct snap *s)
 	    t->u64 != 1)
 		return load_fail(s, "a snapshot format this memwalk does not "
 		    "know (it reads format 1)", (size_t)-1);
-	if ((t = json_get(head, "time")) != NULL && t->type == JSON_NUMBER)
+	if ((t = json_get(head, "time")) != NULL && t->type == JSON_NUMBER) {
+		if (!(t->number >= 0 && t->number < SNAP_MAX_TIME))
+			return load_fail(s, "a \"time\" that is no time (seconds "
+			    "since the epoch, below 2^53)", (size_t)-1);
 		s->time = t->number;
+	}
 	(void)json_u64(s->doc, "pid", &s->pid);
 	s->comm = json_string(s->doc, "comm");
 	regs = json_get(s->doc, "regions");

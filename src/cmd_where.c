@@ -6,6 +6,7 @@
  * holds 0x numbers (p_mem output, Python's hex(id(x)), a log) is
  * answered as it arrives, the line kept as the label: the producer may
  * still be running, and its addresses must be read while it lives.
+ * addrscan.c reads the arguments, the lines and their 0x numbers.
  *
  * The region comes from the query handle (PROCMAP_QUERY: the map as it
  * is now); what memwalk knows beyond it (deep kind, label, section,
@@ -17,7 +18,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
@@ -37,37 +37,10 @@ struct where {
 	struct mw_proc		*p;	/* the one the answer came from */
 	pid_t			 pid;
 	size_t			 answered;
+	const char		*line;	/* of stdin, being answered */
+	size_t			 lineno;
+	int			 rc;	/* of stdin, so far */
 };
-
-/* "0x..." hex or decimal, whole string, 0..2^64-1; 0 or -1 (why). */
-static int
-parse_addr(const char *s, uint64_t *out, const char **why)
-{
-	const char	*digits = s;
-	char		*end;
-	int		 base = 10;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		digits = s + 2;
-		base = 16;
-	}
-	if (!(base == 16 ? isxdigit((unsigned char)*digits) :
-	    isdigit((unsigned char)*digits))) {
-		*why = "not a hex (0x...) or decimal address";
-		return -1;
-	}
-	errno = 0;
-	*out = strtoull(digits, &end, base);
-	if (errno == ERANGE) {
-		*why = "beyond 64 bits";
-		return -1;
-	}
-	if (*end != '\0') {
-		*why = "not a hex (0x...) or decimal address";
-		return -1;
-	}
-	return 0;
-}
 
 static void
 print_deep(const struct where *w, const struct mw_region *r,
@@ -293,84 +266,58 @@ answer(struct where *w, const char *label, uint64_t addr)
 	return 0;
 }
 
-static bool
-is_word_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_';
-}
-
-/* Every 0x number of a line that stands as a word. */
+/* addr_token_fn: answer one address of the line being read. */
 static int
-answer_line(struct where *w, const char *line, size_t lineno)
+stdin_token(void *ctx, const char *token, uint64_t addr, const char *why)
 {
-	const char	*p, *end, *why;
-	char		 token[64];
-	uint64_t	 addr;
-	size_t		 len;
-	int		 rc = 0;
+	struct where	*w = ctx;
 
-	for (p = line; (p = strstr(p, "0x")) != NULL && rc == 0; p = end) {
-		end = p + 2;
-		if ((p > line && is_word_char(p[-1])) ||
-		    !isxdigit((unsigned char)*end))
-			continue;
-		while (isxdigit((unsigned char)*end))
-			end++;
-		if (is_word_char(*end))
-			continue;
-		len = (size_t)(end - p);
-		if (len >= sizeof(token))
-			len = sizeof(token) - 1;	/* too long anyway */
-		memcpy(token, p, len);
-		token[len] = '\0';
-		if (parse_addr(token, &addr, &why) == -1) {
-			warnx("stdin:%zu: %s: %s", lineno, token, why);
-			rc = EXIT_USAGE;
-		} else
-			rc = answer(w, line, addr);
+	if (why != NULL) {
+		warnx("stdin:%zu: %s: %s", w->lineno, token, why);
+		return EXIT_USAGE;
 	}
-	return rc;
+	return answer(w, w->line, addr);
 }
 
-static void
-chomp(char *s, ssize_t *len)
+/*
+ * addr_line_fn: every 0x number of a line that stands as a word. A bad
+ * one ends the line; a target that cannot be read ends the input.
+ */
+static int
+stdin_line(void *ctx, const char *line, size_t lineno)
 {
-	while (*len > 0 && isspace((unsigned char)s[*len - 1]))
-		s[--*len] = '\0';
+	struct where	*w = ctx;
+	int		 r;
+
+	if (line == NULL) {
+		warnx("stdin:%zu: line longer than %d bytes, skipped",
+		    lineno, MAX_LINE);
+		w->rc = EXIT_USAGE;
+		return 0;
+	}
+	w->line = line;
+	w->lineno = lineno;
+	r = addr_scan_line(line, stdin_token, w);
+	out_flush();
+	if (r == EXIT_TARGET) {
+		w->rc = r;
+		return r;
+	}
+	if (r != 0)
+		w->rc = r;
+	return 0;
 }
 
 static int
 answer_stdin(struct where *w)
 {
-	char	*line = NULL;
-	size_t	 cap = 0, lineno = 0;
-	ssize_t	 len;
-	int	 rc = 0, r;
-
-	while ((len = getline(&line, &cap, stdin)) != -1) {
-		lineno++;
-		if (len > MAX_LINE) {
-			warnx("stdin:%zu: line longer than %d bytes, skipped",
-			    lineno, MAX_LINE);
-			rc = EXIT_USAGE;
-			continue;
-		}
-		chomp(line, &len);
-		r = answer_line(w, line, lineno);
-		out_flush();
-		if (r == EXIT_TARGET) {
-			rc = r;
-			break;
-		}
-		if (r != 0)
-			rc = r;
-	}
+	w->rc = 0;
+	(void)addr_read_lines(stdin, MAX_LINE, stdin_line, w);
 	if (ferror(stdin)) {
 		warn("stdin");
-		rc = EXIT_USAGE;
+		w->rc = EXIT_USAGE;
 	}
-	free(line);
-	return rc;
+	return w->rc;
 }
 
 int
@@ -391,7 +338,7 @@ cmd_where(const struct options *o, int argc, char **argv)
 		if ((addrs = calloc((size_t)argc, sizeof(*addrs))) == NULL)
 			err(EXIT_TARGET, "calloc");
 		for (i = 1; i < argc; i++)
-			if (parse_addr(argv[i], &addrs[i], &why) == -1) {
+			if (addr_parse(argv[i], &addrs[i], &why) == -1) {
 				warnx("%s: invalid address: %s", argv[i], why);
 				free(addrs);
 				return EXIT_USAGE;

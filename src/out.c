@@ -422,7 +422,7 @@ out_signed_size(int64_t d, size_t width)
 	if (d == 0)
 		n = (size_t)snprintf(text, sizeof(text), "0");
 	else {
-		size_text(d > 0 ? (uint64_t)d : (uint64_t)-d, t);
+		size_text(d > 0 ? (uint64_t)d : -(uint64_t)d, t);
 		n = (size_t)snprintf(text, sizeof(text), "%c%s", d > 0 ? '+' :
 		    '-', t);
 	}
