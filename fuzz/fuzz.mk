@@ -19,7 +19,7 @@ builddir ?= .
 TARGETS = maps smaps where elfsym snap
 LIB_SRCS = util.c os_linux.c stream.c maps.c elf.c classify.c elfsym.c \
 	smaps.c
-SRC_SRCS = addrscan.c json.c cmd_diff.c out.c
+SRC_SRCS = addrscan.c json.c cmd_diff.c out.c color.c
 FUZZ_SRCS = common.c $(TARGETS:%=fuzz_%.c)
 
 OBJ = $(builddir)/fuzz/obj
