@@ -197,7 +197,9 @@ def test_exit_while_read():
         else:
             assert_clean_error(r, args)
         outcomes[r.returncode] += 1
-    assert outcomes[0] > 0 and outcomes[1] > 0, outcomes
+    assert sum(outcomes.values()) == rounds(300), outcomes
+    if SCALE == 1:      # under the sanitizers every target is gone first
+        assert outcomes[0] > 0 and outcomes[1] > 0, outcomes
 
 
 # ---- PID namespaces and PID reuse -------------------------------------------
