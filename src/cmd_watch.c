@@ -195,8 +195,8 @@ cmd_watch(const struct options *o, int argc, char **argv)
 		if (i > 0) {
 			out_flush();
 			nap(o->interval > 0 ? o->interval : 1.0);
-			if (target_replaced(&pid) || take(pid, &s) == -1 ||
-			    target_replaced(&pid)) {
+			/* a sample of another process under the PID is none */
+			if (take(pid, &s) == -1 || target_replaced(&pid)) {
 				target_forget();
 				if (!o->json) {
 					out_str("(process ");

@@ -1037,13 +1037,9 @@ def test_layout_json_matches_text():
             0 if below is None else int(b["start"], 16) - int(below["end"], 16))
 
 
-def run_on_tty(args, env):
-    """memwalk ARGS with its stdout on a pseudo-terminal; what it wrote."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen([MEMWALK, *map(str, args)], stdout=slave,
-                         stderr=subprocess.PIPE, env=env)
-    os.close(slave)
-    out = b""
+def read_pty(master):
+    """All a pseudo-terminal's other end wrote until it closed; closes it."""
+    data = b""
     while True:
         try:
             chunk = os.read(master, 65536)
@@ -1051,8 +1047,18 @@ def run_on_tty(args, env):
             break
         if not chunk:
             break
-        out += chunk
+        data += chunk
     os.close(master)
+    return data
+
+
+def run_on_tty(args, env):
+    """memwalk ARGS with its stdout on a pseudo-terminal; what it wrote."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([MEMWALK, *map(str, args)], stdout=slave,
+                         stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    out = read_pty(master)
     assert p.wait(30) == 0, p.stderr.read()
     return out
 
@@ -1156,16 +1162,7 @@ def run_stderr_on_tty(args):
     p = subprocess.Popen([MEMWALK, *map(str, args)], stdout=outfile,
                          stderr=slave)
     os.close(slave)
-    err = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:     # EIO: the other end is closed
-            break
-        if not chunk:
-            break
-        err += chunk
-    os.close(master)
+    err = read_pty(master)
     assert p.wait(30) == 0, err
     outfile.seek(0)
     out = outfile.read()

@@ -130,11 +130,7 @@ def check_answer(shape, out, pid):
 
 def run_command(args, shape, pid):
     extra = [pid, "0x1000", "0x7fffffffe000"] if shape == "where" else [pid]
-    if args == ["where", "--json"]:
-        r = memwalk("where", "--json", *extra)
-    else:
-        r = memwalk(*args, *extra)
-    return r
+    return memwalk(*args, *extra)
 
 
 # ---- a map that changes while it is read ----------------------------------
