@@ -21,7 +21,7 @@
  *               file, a symbol lies at or below the address in the
  *               image (offset <= address - bias; its section may have
  *               no name, and is then NULL); and a fresh cache (whose
- *               first lookup scans the unsorted symbols) names the
+ *               first lookups scan the symbol table) names the
  *               same symbol as the one that sorted them after its
  *               first lookup (for the second to the fourth address,
  *               or every one when fuzz_thorough: a cache costs a
@@ -343,6 +343,7 @@ fuzz_elfsym(const uint8_t *data, size_t size)
 		mw_maps_free(m);
 		return NULL;
 	}
+	mwi_symcache_scan_first(c, 1);	/* sorted from the second lookup */
 	why = run(c, m, &im);
 	mwi_symcache_free(c);
 	mw_maps_free(m);

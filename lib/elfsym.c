@@ -24,12 +24,16 @@
  *                            { addr, size, name, index, sym0, nsym, maxsize }
  *                   dyn[]: only for an object without a usable hash table:
  *                   .dynsym's exports, sorted by name
- *   3 by address    syms[]: from .symtab, else .dynsym; from the second
- *                   lookup on (the first scans them: one `where` asks
- *                   once, and sorting libpython's 20,000 symbols cost
- *                   half its time) sorted by
+ *   3 by address    syms[]: from .symtab, else .dynsym, sorted by
  *                   (section index, value, preference)      |
  *                   sects[k].sym0 .. sym0 + nsym  ----------+ its symbols
+ *                   made at an object's lookup SCAN_LOOKUPS + 1 (16; see
+ *                   mwi_symcache_scan_first); the lookups before scan
+ *                   the ELF table itself (sym_scan).
+ *                   One `where` asks once, `stack` a few times per
+ *                   object: sorting libpython's 20,000 symbols cost half
+ *                   of `where`, and making libc's array and sorting it a
+ *                   fifth of the page faults of `stack` (25 us each here)
  *   4 by name       tabname[]: pointers into syms[] by name (.symtab only)
  *
  * Why two ways to read a file: a by-name lookup asks every object of a
@@ -68,8 +72,8 @@
  *   - Once sorted, within syms[] the symbols of one section are
  *     contiguous and sorted by value; among equal values the preferred
  *     one comes last, so a scan downwards from the first value above an
- *     address meets the best candidate first. The scan of the unsorted
- *     array (sym_scan) picks the same symbol.
+ *     address meets the best candidate first. The scan of the ELF table
+ *     (sym_scan) picks the same symbol.
  *   - The load bias is not cached: it belongs to a mapping of the object,
  *     so it is found in the maps at hand on each call, by a walk of a few
  *     regions bounded by the image's span:
@@ -166,6 +170,7 @@ struct mwi_symcache {
 	struct object	**v;
 	int		 fd;		/* open on fd_of's file, or -1 */
 	const struct object *fd_of;
+	unsigned int	 scan_lookups;	/* per object, before syms[] */
 };
 
 static pthread_once_t	libelf_once = PTHREAD_ONCE_INIT;
@@ -381,6 +386,7 @@ note_load(struct object *o, const unsigned char *p)
  * the file, where head[0..n) has them already; else they are read.
  */
 #define MAX_PHDRS	64
+#define SCAN_LOOKUPS	16	/* by address, before syms[] is made */
 
 static void
 read_loads(struct object *o, int fd, const unsigned char *head, size_t n)
@@ -1343,22 +1349,43 @@ better(const struct sym *a, const struct sym *b, uint64_t v)
 }
 
 /*
- * sym_near over the unsorted syms[]: the highest symbol of s that covers
- * v, else the highest at or below v; among equal values the preferred.
+ * sym_near straight from the ELF table, without syms[]: the highest
+ * symbol of s that covers v, else the highest at or below v; among
+ * equal values the preferred. A name is read only for a symbol that
+ * could beat the best so far. *out is set when it returns true.
  */
-static const struct sym *
-sym_scan(const struct object *o, const struct sect *s, uint64_t v)
+static bool
+sym_scan(const struct object *o, const struct sect *s, uint64_t v,
+    struct sym *out)
 {
-	const struct sym	*best = NULL;
+	size_t		 table = o->symtab != 0 ? o->symtab : o->dynsym.index;
+	GElf_Shdr	 sh;
+	GElf_Sym	 gs;
+	Elf_Data	*data = section_data(o->elf, table, &sh);
+	size_t		 count = data != NULL ? sh.sh_size / sh.sh_entsize : 0;
+	bool		 found = false;
+	struct sym	 c;
 
-	for (size_t i = 0; i < o->nsyms; i++) {
-		const struct sym	*c = &o->syms[i];
+	for (size_t i = 1; i < count; i++) {
+		bool	covers;
 
-		if (c->shndx == s->index && c->value <= v &&
-		    (best == NULL || better(c, best, v)))
-			best = c;
+		if (gelf_getsym(data, (int)i, &gs) == NULL ||
+		    gs.st_shndx != s->index || gs.st_value > v)
+			continue;
+		covers = v - gs.st_value < gs.st_size;
+		if (found && (covers != (v - out->value < out->size) ?
+		    !covers : gs.st_value < out->value))
+			continue;	/* worse whatever its name */
+		c.name = elf_strptr(o->elf, sh.sh_link, gs.st_name);
+		if (!wanted(&gs, c.name))
+			continue;
+		sym_from(&c, &gs, c.name);
+		if (!found || better(&c, out, v)) {
+			*out = c;
+			found = true;
+		}
 	}
-	return best;
+	return found;
 }
 
 /* ---- load bias ------------------------------------------------------- */
@@ -1496,7 +1523,14 @@ mwi_symcache_new(pid_t pid)
 		return NULL;
 	c->pid = pid;
 	c->fd = -1;
+	c->scan_lookups = SCAN_LOOKUPS;
 	return c;
+}
+
+void
+mwi_symcache_scan_first(struct mwi_symcache *c, unsigned int lookups)
+{
+	c->scan_lookups = lookups;
 }
 
 void
@@ -1574,6 +1608,7 @@ sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 {
 	struct object		*o;
 	const struct sect	*s;
+	struct sym		 found;
 	size_t			 fi;
 	uint64_t		 bias, v;
 	int			 rc;
@@ -1594,13 +1629,17 @@ sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 		return -1;
 	if (o->elf == NULL)
 		return 0;
-	if (load_syms(o) == -1)
-		return -1;
-	if (o->lookups++ > 0)
+	if (!o->sorted && o->lookups++ >= c->scan_lookups) {
+		if (load_syms(o) == -1)
+			return -1;
 		sort_syms(o);
+	}
 	s = sect_at(o, v);
-	fill(out, o, s, s == NULL ? NULL : o->sorted ? sym_near(o, s, v) :
-	    sym_scan(o, s, v), bias, v);
+	if (s != NULL && !o->sorted)
+		fill(out, o, s, sym_scan(o, s, v, &found) ? &found : NULL,
+		    bias, v);
+	else
+		fill(out, o, s, s == NULL ? NULL : sym_near(o, s, v), bias, v);
 	return 1;
 }
 

@@ -300,6 +300,10 @@ struct mwi_symbol {
 struct mwi_symcache;
 
 struct mwi_symcache *mwi_symcache_new(pid_t pid);
+/* Lookups by address per object that scan its table before it is
+ * sorted (16; the tests and fuzz/ set 1 to compare both ways). */
+void	 mwi_symcache_scan_first(struct mwi_symcache *c,
+	    unsigned int lookups);
 void	 mwi_symcache_free(struct mwi_symcache *c);
 int	 mwi_sym_at(struct mwi_symcache *c, const struct mw_maps *m,
 	    uint64_t addr, struct mwi_symbol *out);
