@@ -45,8 +45,8 @@ START_TEST(test_p_mem_format)
 	uintptr_t	 addr = 0;
 	char		*text = capture(print_local, &addr), want[128];
 
-	snprintf(want, sizeof(want), "a:\t0x%" PRIxPTR "\t%" PRIuPTR "\tstack\n",
-	    addr, addr);
+	snprintf(want, sizeof(want), "a:\t0x%" PRIxPTR "\t%" PRIuPTR "\t%s\n",
+	    addr, addr, mw_kind_name(TU_OWN_STACK));
 	ck_assert_str_eq(text, want);
 	free(text);
 }
@@ -68,10 +68,12 @@ START_TEST(test_p_diff_format)
 	uintptr_t	 a = 0;
 	char		*text = capture(print_diffs, &a), want[256];
 
+	const char	*k = mw_kind_name(TU_OWN_STACK);
+
 	snprintf(want, sizeof(want),
-	    "b-a:\tp1:0x%" PRIxPTR "\tp2:0x%" PRIxPTR "\tdiff:\t4\tstack\tstack\n"
-	    "a-c:\tp1:0x%" PRIxPTR "\tp2:0x%" PRIxPTR "\tdiff:\t-8\tstack\tstack\n",
-	    a, a + 4, a + 8, a);
+	    "b-a:\tp1:0x%" PRIxPTR "\tp2:0x%" PRIxPTR "\tdiff:\t4\t%s\t%s\n"
+	    "a-c:\tp1:0x%" PRIxPTR "\tp2:0x%" PRIxPTR "\tdiff:\t-8\t%s\t%s\n",
+	    a, a + 4, k, k, a + 8, a, k, k);
 	ck_assert_str_eq(text, want);
 	free(text);
 }
@@ -106,7 +108,7 @@ START_TEST(test_probe_kinds)
 	ck_assert_int_eq(mw_probe_kind("literal"), MW_KIND_RODATA);
 #ifndef __SANITIZE_ADDRESS__
 	void *p = malloc(16);
-	ck_assert_int_eq(mw_probe_kind(p), MW_KIND_HEAP);
+	ck_assert_int_eq(mw_probe_kind(p), TU_OWN_HEAP);
 	free(p);
 #endif
 	munmap(page, 4096);
@@ -119,11 +121,11 @@ START_TEST(test_probe_reads_no_text)
 {
 	int	local = 0;
 
-	if (mw_probe_kind(&local) != MW_KIND_STACK)
+	if (mw_probe_kind(&local) != TU_OWN_STACK)
 		ck_abort_msg("probe failed: %s", strerror(errno));
 	mwi_faults.read_fail = 1;
 	for (int i = 0; i < 100; i++)
-		ck_assert_int_eq(mw_probe_kind(&local), MW_KIND_STACK);
+		ck_assert_int_eq(mw_probe_kind(&local), TU_OWN_STACK);
 	ck_assert_int_eq(mwi_faults.read_fail, 1);
 	mwi_faults.read_fail = 0;
 }
@@ -135,7 +137,7 @@ START_TEST(test_probe_after_fork)
 	int	local = 0, status;
 	pid_t	pid;
 
-	ck_assert_int_eq(mw_probe_kind(&local), MW_KIND_STACK);
+	ck_assert_int_eq(mw_probe_kind(&local), TU_OWN_STACK);
 	if ((pid = fork()) == 0) {
 		void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE |
 		    MAP_ANONYMOUS, -1, 0);

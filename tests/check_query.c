@@ -198,7 +198,7 @@ START_TEST(test_text_path_refreshes_on_miss)
 	ck_assert_int_eq(mw_query_addr(q, (uintptr_t)&local, &r), 1);
 	mwi_faults.read_fail = 1;	/* a hit must not read */
 	ck_assert_int_eq(mw_query_addr(q, (uintptr_t)&local, &r), 1);
-	ck_assert_int_eq(r.kind, MW_KIND_STACK);
+	ck_assert_int_eq(r.kind, TU_OWN_STACK);
 	mwi_faults.read_fail = 0;
 	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_int_eq(mw_query_addr(q, (uintptr_t)p, &r), 1);

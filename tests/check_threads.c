@@ -603,16 +603,26 @@ START_TEST(test_self)
 	ck_assert_int_eq(lk.t.v[0].tid, getpid());
 	ck_assert_ptr_nonnull(th = thread_of(&lk, gettid()));
 	ck_assert_uint_eq(th->sp_from, MW_SP_SYSCALL);
-	ck_usage(th);
+	/*
+	 * Under valgrind a thread's kernel SP is in valgrind's own stack
+	 * for it, not in the stack it runs the program on: the facts below
+	 * are the other trees'.
+	 */
+	if (!tu_valgrind())
+		ck_usage(th);
 	ck_assert_ptr_nonnull(th = thread_of(&lk, b.tid));
 	ck_assert_str_eq(th->name, "ck-blocked");
 	ck_assert_uint_eq(th->sp_from, MW_SP_SYSCALL);
-	ck_usage(th);
-	ck_assert(b.local >= th->sp && b.local < th->stack_end);
+	if (!tu_valgrind()) {
+		ck_usage(th);
+		ck_assert(b.local >= th->sp && b.local < th->stack_end);
+	}
 	ck_assert_ptr_nonnull(th = thread_of(&lk, s.tid));
 	ck_assert_str_eq(th->name, "ck-spin");
 	ck_assert_uint_ne(th->sp_from, MW_SP_PTRACE);
-	ck_assert(s.local >= th->stack_start && s.local < th->stack_end);
+	if (!tu_valgrind())
+		ck_assert(s.local >= th->stack_start &&
+		    s.local < th->stack_end);
 	look_free(&lk);
 	s.stop = 1;
 	ck_assert_int_eq(write(fds[1], "x", 1), 1);

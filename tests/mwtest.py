@@ -6,8 +6,36 @@ name order (or those named on the command line), a failure is printed and
 the run goes on; the last line is 'N passed, N failed'.
 """
 import os
+import shutil
 import sys
 import time
+
+# Under --enable-valgrind (MW_VALGRIND set), $MEMWALK is tests/vgmemwalk:
+# memwalk under memcheck, writing any report to $MW_VG_LOGDIR. Each
+# script gets its own directory, emptied here and read by main() at the
+# end: a report there is a failure of the script.
+VALGRIND = bool(os.environ.get("MW_VALGRIND"))
+if VALGRIND:
+    VG_LOGDIR = os.path.join(
+        os.environ.get("top_builddir", "."), "tests", "vglogs",
+        os.path.splitext(os.path.basename(sys.argv[0]))[0])
+    shutil.rmtree(VG_LOGDIR, ignore_errors=True)
+    os.makedirs(VG_LOGDIR)
+    os.environ["MW_VG_LOGDIR"] = VG_LOGDIR
+
+
+def valgrind_reports():
+    """The non-empty memcheck logs of this script's memwalk runs."""
+    if not VALGRIND:
+        return []
+    found = []
+    for name in sorted(os.listdir(VG_LOGDIR)):
+        path = os.path.join(VG_LOGDIR, name)
+        with open(path, errors="replace") as f:
+            text = f.read()
+        if text.strip():
+            found.append((path, text))
+    return found
 
 
 def main(names, cleanup=None):
@@ -31,6 +59,13 @@ def main(names, cleanup=None):
     finally:
         if cleanup is not None:
             cleanup()
+    reports = valgrind_reports()
+    for path, text in reports[:5]:
+        print(f"FAIL memcheck report in {path}:")
+        print("\n".join(text.splitlines()[:60]))
+    if reports:
+        failed += 1
+        print(f"FAIL valgrind: {len(reports)} memwalk runs with a report")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -48,6 +48,27 @@ tu_fixture(const char *name, size_t *len)
 	return buf;
 }
 
+/*
+ * Whether this suite runs under valgrind memcheck (the build-vg tree,
+ * Makefile.am's LOG_COMPILER): loops that would take minutes there run
+ * fewer rounds, and checks of the allocator's own misuse detection that
+ * touch freed memory on purpose are left to the other trees.
+ */
+static inline int
+tu_valgrind(void)
+{
+	return getenv("MW_VALGRIND") != NULL;
+}
+
+/*
+ * The kinds of this process's own stack and malloc(3) heap. Under
+ * valgrind the program runs on a stack valgrind maps and allocates from
+ * valgrind's malloc, both anonymous memory: memwalk rightly says anon.
+ * (Needs memwalk.h before this header.)
+ */
+#define TU_OWN_STACK	(tu_valgrind() ? MW_KIND_ANON : MW_KIND_STACK)
+#define TU_OWN_HEAP	(tu_valgrind() ? MW_KIND_ANON : MW_KIND_HEAP)
+
 #define TU_MAX_ADDRS	64
 
 struct tu_target {
