@@ -386,7 +386,6 @@ note_load(struct object *o, const unsigned char *p)
  * the file, where head[0..n) has them already; else they are read.
  */
 #define MAX_PHDRS	64
-#define SCAN_LOOKUPS	16	/* by address, before syms[] is made */
 
 static void
 read_loads(struct object *o, int fd, const unsigned char *head, size_t n)
@@ -667,6 +666,8 @@ load_elf(struct mwi_symcache *c, struct object *o, const struct mw_region *r)
 }
 
 /* ---- symbol tables ------------------------------------------------- */
+
+#define SCAN_LOOKUPS	16	/* by address, before syms[] is made */
 
 /*
  * Symbols that name a place in the image: code and data, defined in a
@@ -1608,6 +1609,7 @@ sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 {
 	struct object		*o;
 	const struct sect	*s;
+	const struct sym	*sym;
 	struct sym		 found;
 	size_t			 fi;
 	uint64_t		 bias, v;
@@ -1634,12 +1636,13 @@ sym_at(struct mwi_symcache *c, const struct mw_maps *m, uint64_t addr,
 			return -1;
 		sort_syms(o);
 	}
-	s = sect_at(o, v);
-	if (s != NULL && !o->sorted)
-		fill(out, o, s, sym_scan(o, s, v, &found) ? &found : NULL,
-		    bias, v);
+	if ((s = sect_at(o, v)) == NULL)
+		sym = NULL;
+	else if (o->sorted)
+		sym = sym_near(o, s, v);
 	else
-		fill(out, o, s, s == NULL ? NULL : sym_near(o, s, v), bias, v);
+		sym = sym_scan(o, s, v, &found) ? &found : NULL;
+	fill(out, o, s, sym, bias, v);
 	return 1;
 }
 

@@ -32,12 +32,14 @@ struct capture {
 
 static volatile int	sink;
 
-/* The kind column p_frames prints for this thread's frames (tutil.h's
- * TU_OWN_STACK: anon under valgrind). */
+/* The kind column p_frames prints for this thread's frames. */
 static const char *
 own_stack_column(void)
 {
-	return tu_valgrind() ? "\tanon\t" : "\tstack\t";
+	static char	col[32];
+
+	snprintf(col, sizeof(col), "\t%s\t", mw_kind_name(TU_OWN_STACK));
+	return col;
 }
 
 /*
