@@ -26,7 +26,8 @@
  *   their own addresses, the block at a block boundary, its bit clear),
  *   and neither malloc nor free reads or writes the block itself. On a
  *   large working set that access is a cache miss: a free list, read
- *   on malloc, cost 1.8x mimalloc's time on random replacement.
+ *   on malloc, cost 1.8x mimalloc's time on random replacement. malloc
+ *   only prefetches the block the next malloc of its pool hands out.
  *
  *   heap (one per thread, struct mwi_heap)
  *     used[c] --> pool <-> pool <-> ...   obmalloc's usedpools: pools of
@@ -463,7 +464,13 @@ static void pool_filled(struct mwi_heap *h, struct mwi_pool *p);
 
 /*
  * The lowest free block of p, which has one (every pool in usedpools
- * does); a pool that this fills leaves usedpools at once.
+ * does); a pool that this fills leaves usedpools at once. The next
+ * free block, when it is in the same bitmap word, is prefetched for
+ * writing: the next malloc of the class hands it out and its caller
+ * writes it. Measured, paired with the build before: batch churn 13.0
+ * -> 11.4 ns per operation; random replacement, whose pools have few
+ * free blocks far apart, unchanged (a scan to the next word cost it
+ * 1.5%).
  */
 static inline __attribute__((always_inline)) void *
 block_take(struct mwi_heap *h, struct mwi_pool *p)
@@ -481,6 +488,9 @@ block_take(struct mwi_heap *h, struct mwi_pool *p)
 	b = pool_base(p) + (size_t)i * p->bsize;
 	VG_HANDED_OUT(b, p->bsize);
 	fill(b, FILL_FRESH, p->bsize);
+	if (bm[w] != 0)
+		__builtin_prefetch(pool_base(p) + (size_t)(w * 64 +
+		    (uint32_t)__builtin_ctzll(bm[w])) * p->bsize, 1);
 	if (p->nused == p->nblocks)
 		pool_filled(h, p);
 	return b;
