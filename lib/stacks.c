@@ -512,6 +512,21 @@ name_frame(struct unwinder *u, struct image *im, uint64_t at,
 }
 
 /*
+ * The slot of a return address: Fibonacci hashing, as the addresses of
+ * one small object differ in few low bits (their low bits alone put
+ * __clone3 and a frame of the same thread in one slot, and every
+ * thread looked __clone3 up again).
+ */
+static size_t
+named_slot(uint64_t at)
+{
+	_Static_assert((NAMED_SLOTS & (NAMED_SLOTS - 1)) == 0,
+	    "a power of two");
+	return (size_t)((at * UINT64_C(0x9e3779b97f4a7c15)) >>
+	    (64 - __builtin_ctz(NAMED_SLOTS)));
+}
+
+/*
  * Names: a return address names its call, so the byte before it. The
  * threads of a process share most of their frames (read, start_thread,
  * the same chain): a frame named before is copied, from NAMED_SLOTS.
@@ -523,7 +538,7 @@ name_frames(struct unwinder *u, struct mwi_stack *st)
 		struct mwi_frame	*f = &st->frames[i];
 		struct image		*im = image_at(u, f->ip);
 		uint64_t		 at = i == 0 ? f->ip : f->ip - 1;
-		struct mwi_frame	*seen = &u->named[(at >> 2) % NAMED_SLOTS];
+		struct mwi_frame	*seen = &u->named[named_slot(at)];
 
 		if (seen->ip == at && seen->sp == (i == 0)) {
 			f->function = seen->function;
