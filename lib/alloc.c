@@ -470,7 +470,9 @@ static void pool_filled(struct mwi_heap *h, struct mwi_pool *p);
  * writes it. Measured, paired with the build before: batch churn 13.0
  * -> 11.4 ns per operation; random replacement, whose pools have few
  * free blocks far apart, unchanged (a scan to the next word cost it
- * 1.5%).
+ * 1.5%). A caller that never writes its blocks pays for it: on this
+ * VM a prefetch into a page never faulted in stalls (random
+ * replacement without the write: 15.3 -> 28 ns per operation).
  */
 static inline __attribute__((always_inline)) void *
 block_take(struct mwi_heap *h, struct mwi_pool *p)
