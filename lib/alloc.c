@@ -27,7 +27,7 @@
  *   and neither malloc nor free reads or writes the block itself. On a
  *   large working set that access is a cache miss: a free list, read
  *   on malloc, cost 1.8x mimalloc's time on random replacement. malloc
- *   only prefetches the block the next malloc of its pool hands out.
+ *   only prefetches the next free block of the bitmap word it took from.
  *
  *   heap (one per thread, struct mwi_heap)
  *     used[c] --> pool <-> pool <-> ...   obmalloc's usedpools: pools of

@@ -82,7 +82,6 @@ extern struct mwi_faults mwi_faults;
 void	*mwi_malloc(size_t size);
 void	*mwi_reallocarray(void *p, size_t n, size_t size);
 void	*mwi_calloc(size_t n, size_t size);
-void	 mwi_populate(void *p, size_t len);
 
 /* alloc.c: whether a lies in one of this process's mw_malloc arenas. */
 bool	 mwi_alloc_is_arena(uintptr_t a);

@@ -6,7 +6,7 @@
  * that each caller cleans up and reports ENOMEM.
  *
  * A block of MWI_POPULATE_MIN bytes or more is faulted in at once
- * (mwi_populate): the large ones are the arrays of a big map (60,000
+ * (populated): the large ones are the arrays of a big map (60,000
  * regions, their labels, the text read), written whole right after.
  * MADV_POPULATE_WRITE maps their pages in one call instead of a page
  * fault each. Measured on `memwalk PID` at 60,000 mappings: 2,568 ->
@@ -36,44 +36,42 @@ alloc_should_fail(void)
 	return false;
 }
 
-/* Fault in the pages of [p, p + len), a block about to be written. */
-void
-mwi_populate(void *p, size_t len)
+/*
+ * Fault in the pages of [p, p + len), a block about to be written, when
+ * it is large; p itself (or NULL) back.
+ */
+static void *
+populated(void *p, size_t len)
 {
 #ifdef MADV_POPULATE_WRITE
-	uintptr_t	page = (uintptr_t)sysconf(_SC_PAGESIZE), lo, hi;
+	uintptr_t	page, lo, hi;
 
 	if (p == NULL || len < MWI_POPULATE_MIN)
-		return;
+		return p;
+	page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	lo = (uintptr_t)p & ~(page - 1);
 	hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
 	(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
 #else
-	(void)p, (void)len;
+	(void)len;
 #endif
+	return p;
 }
 
 void *
 mwi_malloc(size_t size)
 {
-	void	*p;
-
 	if (alloc_should_fail())
 		return NULL;
-	mwi_populate(p = malloc(size), size);
-	return p;
+	return populated(malloc(size), size);
 }
 
 void *
 mwi_calloc(size_t n, size_t size)
 {
-	void	*p;
-
 	if (alloc_should_fail())
 		return NULL;
-	if ((p = calloc(n, size)) != NULL)
-		mwi_populate(p, n * size);
-	return p;
+	return populated(calloc(n, size), n * size);
 }
 
 void *
@@ -81,9 +79,7 @@ mwi_reallocarray(void *p, size_t n, size_t size)
 {
 	if (alloc_should_fail())
 		return NULL;
-	if ((p = reallocarray(p, n, size)) != NULL)
-		mwi_populate(p, n * size);
-	return p;
+	return populated(reallocarray(p, n, size), n * size);
 }
 
 static const char *const kind_names[MW_KIND_COUNT] = {
