@@ -72,10 +72,16 @@ struct image {
 	bool			 debug_tried;
 };
 
+/*
+ * A slot's bytes are allocated on its first use: a stack walk reads a
+ * few pages (5 threads: about 10), and each fresh page costs a fault
+ * (11-14 us on the paravirtualized machine of bench/HISTORY.md), or,
+ * in one calloc of every slot (which util.c populates), 64 of them.
+ */
 struct page {
 	uint64_t	 addr;		/* CACHE_PAGE aligned; 0: empty */
 	bool		 bad;		/* unreadable */
-	unsigned char	 data[CACHE_PAGE];
+	unsigned char	*data;		/* CACHE_PAGE bytes, or NULL */
 };
 
 struct unwinder {
@@ -298,7 +304,8 @@ read_target(struct unwinder *u, uint64_t addr, void *out, size_t len)
 	uint64_t	 base = addr & ~(uint64_t)(CACHE_PAGE - 1);
 	struct page	*pg = &u->cache[(base / CACHE_PAGE) % CACHE_SLOTS];
 
-	if (addr - base + len > CACHE_PAGE)
+	if (addr - base + len > CACHE_PAGE || (pg->data == NULL &&
+	    (pg->data = mwi_malloc(CACHE_PAGE)) == NULL))
 		return mwi_read_mem(u->pid, addr, out, len);
 	if (pg->addr != base) {
 		pg->addr = base;
@@ -658,6 +665,8 @@ unwinder_free(struct unwinder *u, struct mwi_stacks *out)
 			mwi_debugsyms_free(im->debug);
 	}
 	free(u->img);
+	for (size_t i = 0; u->cache != NULL && i < CACHE_SLOTS; i++)
+		free(u->cache[i].data);
 	free(u->cache);
 	if (u->as != NULL)
 		unw_destroy_addr_space(u->as);
