@@ -24,7 +24,7 @@
  * command names chain_c in all of them.
  *
  * Sizes run one after the other, each with -w warm-up and -r timed
- * rounds (default 10), the order rotated each round, so the ratios at
+ * rounds (default 10), the order shuffled each round, so the ratios at
  * one size are paired; across sizes they are not (nor need they be: a
  * curve's shape is what they show). Tables: medians (ms) per size, then
  * per-round ratios per size.

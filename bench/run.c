@@ -26,8 +26,8 @@
  *
  * Every mode starts its targets, checks that each command's output is
  * right before it times anything, then times, round by round, each
- * command once, in turn, the order rotated by one each round, so that
- * drift of the machine (frequency, cache, other load) falls on all
+ * command once, in turn, the order shuffled each round (a fixed seed), so
+ * that drift of the machine (frequency, cache, other load) falls on all
  * commands alike (harness.c). It prints, as markdown tables, per command
  * the median, min and p90 in ms; ratios of medians with the median of
  * the per-round ratios beside them (the paired figure); and the goals,
