@@ -366,6 +366,36 @@ double_free_across_threads(void)
 	(void)mw_malloc(300);
 }
 
+/*
+ * A double free of a block the owner's free kept for reuse (its heap's
+ * stash of the class), and of one that went back to its pool once the
+ * stash was full (200 frees of one class are more than it holds).
+ */
+static void *stashed_v[200];
+
+static void
+free_all_stashed(void)
+{
+	for (int i = 0; i < 200; i++)
+		stashed_v[i] = mw_malloc(72);
+	for (int i = 0; i < 200; i++)
+		mw_free(stashed_v[i]);
+}
+
+static void
+double_free_stashed(void)
+{
+	free_all_stashed();
+	mw_free(stashed_v[0]);
+}
+
+static void
+double_free_past_the_stash(void)
+{
+	free_all_stashed();
+	mw_free(stashed_v[199]);
+}
+
 START_TEST(misuse)
 {
 	/*
@@ -376,6 +406,9 @@ START_TEST(misuse)
 	if (tu_valgrind())
 		return;
 	assert_aborts(double_free, "memwalk alloc: double free of 0x");
+	assert_aborts(double_free_stashed, "memwalk alloc: double free of 0x");
+	assert_aborts(double_free_past_the_stash,
+	    "memwalk alloc: double free of 0x");
 	assert_aborts(foreign_pointer, "memwalk alloc: bogus pointer (not "
 	    "from mw_malloc, or freed twice) 0x");
 	assert_aborts(interior_pointer, "memwalk alloc: bogus pointer (inside "
@@ -583,6 +616,56 @@ START_TEST(fill_patterns)
 }
 END_TEST
 
+/* ---- reuse: the stash of freed blocks ------------------------------------ */
+
+static void *
+free_and_exit(void *arg)
+{
+	void	*v[300];
+
+	(void)arg;
+	for (int i = 0; i < 300; i++)
+		v[i] = mw_malloc(64);
+	for (int i = 0; i < 300; i++)
+		mw_free(v[i]);
+	return NULL;
+}
+
+/*
+ * The block freed last of a class comes back first, malloc(0) included
+ * (class 0, whose blocks the stash keeps too); a block waiting there is
+ * free to mw_alloc_info and counted free by the stats of its thread; a
+ * thread that exits leaves nothing stashed in use.
+ */
+START_TEST(stash_reuse)
+{
+	struct mw_alloc_stats	 before, after;
+	struct mw_alloc_info	 info;
+	void			*p, *q, *r;
+	pthread_t		 t;
+
+	mw_alloc_stats(&before);
+	p = mw_malloc(8);
+	mw_free(p);
+	ck_assert_int_eq(mw_alloc_info(p, &info), 1);
+	ck_assert(!info.allocated);
+	mw_alloc_stats(&after);
+	ck_assert_uint_eq(after.classes[0].blocks, before.classes[0].blocks);
+	ck_assert_ptr_eq(q = mw_malloc(0), p);
+	ck_assert_int_eq(mw_alloc_info(q, &info), 1);
+	ck_assert(info.allocated);
+	ck_assert_ptr_ne(r = mw_malloc(0), q);
+	mw_free(r);
+	mw_free(q);
+	mw_alloc_stats(&before);
+	ck_assert_int_eq(pthread_create(&t, NULL, free_and_exit, NULL), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	mw_alloc_stats(&after);
+	ck_assert_uint_eq(after.classes[3].blocks, before.classes[3].blocks);
+	ck_assert_uint_eq(after.pools_full, before.pools_full);
+}
+END_TEST
+
 /* ---- ints ----------------------------------------------------------------- */
 
 START_TEST(small_ints)
@@ -633,6 +716,7 @@ main(void)
 	tcase_add_test(tc, misuse);
 	tcase_add_test(tc, introspection);
 	tcase_add_test(tc, calloc_realloc_edges);
+	tcase_add_test(tc, stash_reuse);
 	tcase_add_test(tc, small_ints);
 	tcase_add_test(tc, remote_arenas);
 	tcase_add_test(tc, fill_patterns);
