@@ -180,7 +180,7 @@ struct mwi_heap {
 	void		*stash[NCLASSES][STASH_MAX];	/* freed, newest last */
 };
 
-/* 2^32 / bsize + 1 of each class, as pool_init sets a pool's recip. */
+/* 2^32 / bsize + 1 of each class: a pool's recip, and stash_take's. */
 #define RECIP(c)	(uint32_t)((UINT64_C(1) << 32) / (((c) + 1) * \
 			    ALIGNMENT) + 1)
 static const uint32_t class_recip[NCLASSES] = {
@@ -312,6 +312,13 @@ pool_index(const struct mwi_pool *p)
 	return (size_t)(p - arena_of((uintptr_t)p)->pools);
 }
 
+/* The metadata of the pool that holds address a (nothing is read). */
+static struct mwi_pool *
+pool_at(uintptr_t a)
+{
+	return &arena_of(a)->pools[(a >> POOL_SHIFT) & (NPOOLS - 1)];
+}
+
 static char *
 pool_base(const struct mwi_pool *p)
 {
@@ -412,7 +419,7 @@ pool_init(struct mwi_pool *p, struct mwi_heap *h, unsigned int c)
 	p->state = MWI_POOL_USED;
 	p->bsize = (uint16_t)bsize;
 	p->nblocks = (uint16_t)n;
-	p->recip = (uint32_t)((UINT64_C(1) << 32) / bsize + 1);
+	p->recip = class_recip[c];
 	p->nused = p->hint = 0;
 	for (uint32_t w = 0; w < MWI_BITMAP_WORDS; w++)
 		bm[w] = n >= (w + 1) * 64 ? ~UINT64_C(0) : n > w * 64 ?
@@ -647,12 +654,19 @@ pool_changed(struct mwi_heap *h, struct mwi_pool *p, bool locked)
 		pthread_mutex_unlock(&lock);
 }
 
+/* Block i of p freed: its bit set (a set bit: double free), filled. */
 static inline __attribute__((always_inline)) void
-owner_free_at(struct mwi_pool *p, uint32_t i, void *b, bool locked)
+block_release(struct mwi_pool *p, uint32_t i, void *b)
 {
 	block_mark_free(p, i, b);
 	fill(b, FILL_FREED, p->bsize);
 	VG_FREED(b);
+}
+
+static inline __attribute__((always_inline)) void
+owner_free_at(struct mwi_pool *p, uint32_t i, void *b, bool locked)
+{
+	block_release(p, i, b);
 	block_uncount(p, i);
 	if (p->nused == 0 || p->state == MWI_POOL_FULL)
 		pool_changed(p->heap, p, locked);
@@ -680,9 +694,7 @@ stash_put(struct mwi_heap *h, struct mwi_pool *p, void *b)
 		owner_free_at(p, i, b, false);
 		return;
 	}
-	block_mark_free(p, i, b);
-	fill(b, FILL_FREED, p->bsize);
-	VG_FREED(b);
+	block_release(p, i, b);
 	h->stash[c][h->nstash[c]++] = b;
 }
 
@@ -698,8 +710,7 @@ stash_take(struct mwi_heap *h, unsigned int c)
 	uint32_t	 i = (uint32_t)(((uint64_t)(a & (POOL_SIZE - 1)) *
 			    class_recip[c]) >> 32);
 
-	arena_of(a)->bitmaps[(a >> POOL_SHIFT) & (NPOOLS - 1)][i / 64] &=
-	    ~(UINT64_C(1) << (i % 64));
+	bitmap_of(pool_at(a))[i / 64] &= ~(UINT64_C(1) << (i % 64));
 	VG_HANDED_OUT(b, (c + 1) * ALIGNMENT);
 	fill(b, FILL_FRESH, (c + 1) * ALIGNMENT);
 	return b;
@@ -716,8 +727,7 @@ stash_flush(struct mwi_heap *h, bool locked)
 	for (unsigned int c = 0; c < NCLASSES; c++)
 		while (h->nstash[c] > 0) {
 			uintptr_t	 a = (uintptr_t)h->stash[c][--h->nstash[c]];
-			struct mwi_pool	*p = &arena_of(a)->pools[(a >>
-			    POOL_SHIFT) & (NPOOLS - 1)];
+			struct mwi_pool	*p = pool_at(a);
 
 			block_uncount(p, block_index(p, a));
 			if (p->nused == 0 || p->state == MWI_POOL_FULL)
@@ -917,7 +927,7 @@ malloc_slow(size_t n)
 		return large_alloc(n);
 	if (h == NULL && (h = heap_new()) == NULL)
 		return NULL;
-	if (h->nstash[c] > 0)		/* malloc(0): class 0 */
+	if (h->nstash[c] > 0)		/* malloc(0), class 0, comes here */
 		return stash_take(h, c);
 	if (atomic_load_explicit(&h->thread_free, memory_order_relaxed) != NULL)
 		collect(h, false);
@@ -1035,7 +1045,7 @@ mw_alloc_info(const void *ptr, struct mw_alloc_info *info)
 		return 0;
 	stash_flush_mine();
 	pthread_mutex_lock(&lock);
-	p = &ar->pools[(a >> POOL_SHIFT) & (NPOOLS - 1)];
+	p = pool_at(a);
 	off = (uint32_t)(a & (POOL_SIZE - 1));
 	if (p != &ar->pools[0] && p->state != MWI_POOL_FREE &&
 	    off < p->nblocks * p->bsize) {
