@@ -1189,9 +1189,13 @@ END_TEST
 /*
  * A child maps N pages between two PROT_NONE pages (so the mapping
  * merges with nothing), writes K of them, and gives MADV_FREE back J of
- * those. MADV_FREE queues each page on a per-CPU batch that turns it
- * lazy-free when drained: the child stays on one CPU, and a last
- * MADV_FREE call drains the batch there first.
+ * those. A fresh page waits on its CPU's LRU-add batch until drained,
+ * and MADV_FREE makes lazy-free only a page already on the LRU (it
+ * drains just the calling CPU's batches, then queues the page on that
+ * CPU's lazy-free batch): so the child pins itself to one CPU before it
+ * touches a page, and a last MADV_FREE call drains the lazy-free batch
+ * there. Pinning after the touch left LazyFree at 0 once in CI, when
+ * the child had faulted its pages on another CPU.
  */
 #define TOUCH_N	64
 #define TOUCH_K	23
@@ -1211,11 +1215,12 @@ touch_child(int wfd, int rfd, long pg)
 	p += pg;
 	/* no transparent huge page may fill the untouched pages */
 	(void)madvise(p, TOUCH_N * (size_t)pg, MADV_NOHUGEPAGE);
-	for (int i = 0; i < TOUCH_K; i++)
-		p[2 * i * pg + i] = 1;
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
-	(void)sched_setaffinity(0, sizeof(one), &one);
+	if (sched_setaffinity(0, sizeof(one), &one) == -1)
+		_exit(6);
+	for (int i = 0; i < TOUCH_K; i++)
+		p[2 * i * pg + i] = 1;
 	for (int i = 0; i < TOUCH_J; i++)
 		if (madvise(p + 2 * i * pg, (size_t)pg, MADV_FREE) == -1)
 			_exit(4);
