@@ -10,7 +10,8 @@
  *   | arena (1 MiB, 1 MiB-aligned)                 | arena ...
  *   | header: magic ^ address, version, sizes      |
  *   | pools[64]: 64 bytes each, one cache line     |
- *   | bitmaps[64][16]: a bit per block, 1 free      |
+ *   | bitmaps[64][16]: a bit per 16-byte granule,   |
+ *   |   set at the start of each free block         |
  *   | pool 1 | pool 2 | ...          | pool 63     |
  *
  * Every 1 MiB boundary of a candidate region (unnamed or named
@@ -238,7 +239,7 @@ mwi_mwalloc_object(pid_t pid, uint64_t addr, struct mw_object *obj)
 			    (MWI_ARENA_POOLS - 1));
 	struct head	h;
 	struct mwi_pool	p;
-	uint32_t	off = (uint32_t)(addr & (MWI_POOL_SIZE - 1)), b;
+	uint32_t	off = (uint32_t)(addr & (MWI_POOL_SIZE - 1)), b, g;
 
 	if (i == 0 ||
 	    mwi_peek_mem(pid, base, &h, sizeof(h)) == -1 ||
@@ -250,8 +251,9 @@ mwi_mwalloc_object(pid_t pid, uint64_t addr, struct mw_object *obj)
 	    off >= (uint32_t)p.nblocks * p.bsize)
 		return 0;
 	b = off / p.bsize;
+	g = b * p.bsize / MW_ALLOC_ALIGNMENT;	/* its bit */
 	if (mwi_peek_mem(pid, base + offsetof(struct mwi_arena, bitmaps) +
-	    (i * MWI_BITMAP_WORDS + b / 64) * sizeof(word), &word,
+	    (i * MWI_BITMAP_WORDS + g / 64) * sizeof(word), &word,
 	    sizeof(word)) == -1)
 		return errno == EFAULT ? 0 : -1;
 	memset(obj, 0, sizeof(*obj));
@@ -262,6 +264,6 @@ mwi_mwalloc_object(pid_t pid, uint64_t addr, struct mw_object *obj)
 	obj->block = b;
 	obj->start = obj->pool + (uint64_t)b * p.bsize;
 	obj->size = p.bsize;
-	obj->allocated = !((word >> (b % 64)) & 1);
+	obj->allocated = !((word >> (g % 64)) & 1);
 	return 1;
 }

@@ -390,7 +390,7 @@ int	 mwi_python_object(pid_t pid, const struct mw_python *py,
 #define MWI_BITMAP_WORDS	(MWI_POOL_SIZE / MW_ALLOC_ALIGNMENT / 64)
 #define MWI_ARENA_MAGIC		0x6d7761726e613031ULL	/* "mwarna01" */
 #define MWI_POOL_MAGIC		0x6d77706f6f6c3031ULL	/* "mwpool01" */
-#define MWI_ARENA_VERSION	1
+#define MWI_ARENA_VERSION	2
 #define MWI_ARENA_NAME		"memwalk arena"
 #define MWI_POOL_UNUSED		0xffffu
 
@@ -430,7 +430,8 @@ struct mwi_arena {
 	uint32_t	 free_head;	/* the first free pool; 0: none */
 	struct mwi_pool	 pools[MWI_ARENA_POOLS];	/* [0]: this header */
 	uint64_t	 bitmaps[MWI_ARENA_POOLS][MWI_BITMAP_WORDS];
-					/* pool i's blocks: 1 free */
+					/* pool i's 16-byte granules: 1
+					   where a free block starts */
 };
 
 void	 mwi_alloc_count_pool(struct mw_alloc_stats *st,
