@@ -54,9 +54,11 @@
  *                   bitmap, cleared: no lock, no atomic
  *   malloc, slow    take back the heap's thread_free; take a pool from
  *                   an arena, or a new arena (mutex)
- *   free, owner     check, set the bit (a set bit: double free), push
- *                   on stash[c]; a full stash: the block counts free in
- *                   its pool at once (nused, usedpools)
+ *   free, owner     check (magic words; a class; a granule where a
+ *                   block of the class starts, from class_bits), set
+ *                   the bit (a set bit: double free), push on stash[c];
+ *                   a full stash: the block counts free in its pool at
+ *                   once (nused, usedpools)
  *   free, other     check, push on the owner heap's thread_free (CAS),
  *                   linked through the block's first word; the owner
  *                   sets the bit when it takes it back, and a double
@@ -222,6 +224,15 @@ static atomic_size_t	 large_count, large_bytes;
 static _Thread_local struct mwi_heap *tls_heap
     __attribute__((tls_model("initial-exec")));
 static pthread_key_t	 heap_key;
+
+/*
+ * For each class, a set bit at each 16-byte granule of a pool where one
+ * of its blocks starts: a fresh pool's bitmap, and what free checks a
+ * pointer against (a block's start: not inside a block, not past the
+ * last). Made once, with the thread-specific key, before the first
+ * heap; read without the mutex.
+ */
+static uint64_t		 class_bits[NCLASSES][MWI_BITMAP_WORDS];
 static pthread_once_t	 heap_once = PTHREAD_ONCE_INIT;
 
 /* ---- the reporter -------------------------------------------------- */
@@ -340,6 +351,20 @@ bitmap_of(struct mwi_pool *p)
 	return arena_of((uintptr_t)p)->bitmaps[pool_index(p)];
 }
 
+/* The bitmap word that holds the bit of the block at a, and the bit. */
+static inline uint64_t *
+bitmap_word(uintptr_t a)
+{
+	return &arena_of(a)->bitmaps[(a >> POOL_SHIFT) & (NPOOLS - 1)]
+	    [(a & (POOL_SIZE - 1)) / ALIGNMENT / 64];
+}
+
+static inline uint64_t
+bitmap_bit(uintptr_t a)
+{
+	return UINT64_C(1) << (a / ALIGNMENT % 64);
+}
+
 static void
 list_unlink(struct mwi_arena **head, struct mwi_arena *a)
 {
@@ -416,27 +441,6 @@ arena_usable(void)
 	return a;
 }
 
-/*
- * The bitmap of a fresh pool of each class: a set bit at the granule
- * where each block starts. Made on a class's first pool (mutex held):
- * bit 0, block 0's, is set in every class's pattern.
- */
-static uint64_t	 class_bits[NCLASSES][MWI_BITMAP_WORDS];
-
-static const uint64_t *
-class_pattern(unsigned int c)
-{
-	uint32_t	bsize = (c + 1) * ALIGNMENT;
-
-	if (class_bits[c][0] == 0)
-		for (uint32_t i = 0; i < POOL_SIZE / bsize; i++) {
-			uint32_t	g = i * (c + 1);
-
-			class_bits[c][g / 64] |= UINT64_C(1) << (g % 64);
-		}
-	return class_bits[c];
-}
-
 static void
 pool_init(struct mwi_pool *p, struct mwi_heap *h, unsigned int c)
 {
@@ -450,7 +454,7 @@ pool_init(struct mwi_pool *p, struct mwi_heap *h, unsigned int c)
 	p->nblocks = (uint16_t)n;
 	p->recip = class_recip[c];
 	p->nused = p->hint = 0;
-	memcpy(bitmap_of(p), class_pattern(c), sizeof(class_bits[c]));
+	memcpy(bitmap_of(p), class_bits[c], sizeof(class_bits[c]));
 	VG_NO_ACCESS(pool_base(p), POOL_SIZE);
 }
 
@@ -581,9 +585,9 @@ block_take(struct mwi_heap *h, struct mwi_pool *p)
 
 /* Set block i's bit again: free. A set bit is a double free. */
 static inline __attribute__((always_inline)) void
-block_mark_free(struct mwi_pool *p, uint32_t i, const void *b)
+block_mark_free(void *b)
 {
-	uint64_t	*w = &bitmap_of(p)[i / 64], m = UINT64_C(1) << (i % 64);
+	uint64_t	*w = bitmap_word((uintptr_t)b), m = bitmap_bit((uintptr_t)b);
 
 	if (*w & m)
 		corrupt("double free of %p", b);
@@ -645,11 +649,6 @@ used_push(struct mwi_heap *h, struct mwi_pool *p)
 }
 
 /*
- * Free block b of pool p as its owner (or, the heap abandoned, under the
- * mutex): the free list, a full pool back in usedpools, an empty one
- * back to its arena.
- */
-/*
  * Pool p has just given its last free block: out of usedpools, until a
  * free makes it the first again. The next pool's metadata and bitmap
  * are asked for now, so that the next malloc of the class finds them.
@@ -689,51 +688,35 @@ pool_changed(struct mwi_heap *h, struct mwi_pool *p, bool locked)
 		pthread_mutex_unlock(&lock);
 }
 
-/* Block i of p freed: its bit set (a set bit: double free), filled. */
+/* Block b of p freed: its bit set (a set bit: double free), filled. */
 static inline __attribute__((always_inline)) void
-block_release(struct mwi_pool *p, uint32_t i, void *b)
+block_release(struct mwi_pool *p, void *b)
 {
-	block_mark_free(p, i, b);
+	block_mark_free(b);
 	fill(b, FILL_FREED, p->bsize);
 	VG_FREED(b);
 }
 
+/*
+ * Free block b of p, checked, as its owner or under the mutex (locked):
+ * counted free in its pool at once, the pool relisted or given back.
+ */
 static inline __attribute__((always_inline)) void
-owner_free_at(struct mwi_pool *p, uint32_t i, void *b, bool locked)
+owner_release(struct mwi_pool *p, void *b, bool locked)
 {
-	block_release(p, i, b);
-	block_uncount(p, i);
+	block_release(p, b);
+	block_uncount(p, (uint32_t)((uintptr_t)b & (POOL_SIZE - 1)) /
+	    ALIGNMENT);
 	if (p->nused == 0 || p->state == MWI_POOL_FULL)
 		pool_changed(p->heap, p, locked);
 }
 
-static inline __attribute__((always_inline)) void
+/* The same for a block not checked yet (block_bit aborts). */
+static void
 owner_free(struct mwi_pool *p, void *b, bool locked)
 {
-	owner_free_at(p, block_bit(p, (uintptr_t)b), b, locked);
-}
-
-/*
- * The owner's free, its thread alive: checked, its bit set (a double
- * free is found as on any free), then kept in the heap's stash of its
- * class, its pool's count and lists untouched, while the stash has room;
- * a full stash sends it back to its pool. A stashed block is the next
- * one of its class handed out, whose caller writes it: it is prefetched
- * for writing now, as a free list's link write would bring it in.
- */
-static inline __attribute__((always_inline)) void
-stash_put(struct mwi_heap *h, struct mwi_pool *p, void *b)
-{
-	unsigned int	c = p->szidx;
-	uint32_t	i = block_bit(p, (uintptr_t)b);
-
-	if (h->nstash[c] == STASH_MAX) {
-		owner_free_at(p, i, b, false);
-		return;
-	}
-	block_release(p, i, b);
-	__builtin_prefetch(b, 1);
-	h->stash[c][h->nstash[c]++] = b;
+	(void)block_bit(p, (uintptr_t)b);
+	owner_release(p, b, locked);
 }
 
 /*
@@ -744,10 +727,8 @@ static inline __attribute__((always_inline)) void *
 stash_take(struct mwi_heap *h, unsigned int c)
 {
 	void		*b = h->stash[c][--h->nstash[c]];
-	uintptr_t	 a = (uintptr_t)b;
-	uint32_t	 i = (uint32_t)(a & (POOL_SIZE - 1)) / ALIGNMENT;
 
-	bitmap_of(pool_at(a))[i / 64] &= ~(UINT64_C(1) << (i % 64));
+	*bitmap_word((uintptr_t)b) &= ~bitmap_bit((uintptr_t)b);
 	VG_HANDED_OUT(b, (c + 1) * ALIGNMENT);
 	fill(b, FILL_FRESH, (c + 1) * ALIGNMENT);
 	return b;
@@ -799,6 +780,10 @@ heap_key_init(void)
 {
 	if (pthread_key_create(&heap_key, heap_abandon) != 0)
 		corrupt("no thread-specific key for the heaps");
+	for (unsigned int c = 0; c < NCLASSES; c++)
+		for (uint32_t g = 0; g + c + 1 <= POOL_SIZE / ALIGNMENT;
+		    g += c + 1)
+			class_bits[c][g / 64] |= UINT64_C(1) << (g % 64);
 }
 
 static struct mwi_heap *
@@ -889,7 +874,7 @@ remote_free(struct mwi_pool *p, void *b)
 	}
 	pthread_mutex_lock(&lock);
 	if (b != NULL)
-		owner_free(p, b, true);
+		owner_release(p, b, true);
 	collect(h, true);
 	heap_reap(h);
 	pthread_mutex_unlock(&lock);
@@ -1007,25 +992,73 @@ mw_calloc(size_t n, size_t size)
 	return p;
 }
 
+/*
+ * What mw_free refused a for, the checks one by one as pool_checked and
+ * block_bit make them, each with its own message.
+ */
+static void __attribute__((noinline, noreturn, cold))
+free_refused(uintptr_t a)
+{
+	struct mwi_pool	*p = pool_checked(a);
+
+	(void)block_bit(p, a);
+	if (*bitmap_word(a) & bitmap_bit(a))
+		corrupt("double free of %p", (void *)a);
+	corrupt("corrupted pool header at %p (freeing %p)", (void *)p,
+	    (void *)a);
+}
+
+/* A checked free by another thread than the owner, or past a full stash. */
+static void __attribute__((noinline))
+free_slow(struct mwi_pool *p, void *b)
+{
+	if (p->heap == tls_heap)
+		owner_release(p, b, false);
+	else
+		remote_free(p, b);
+}
+
+/*
+ * The checks of every free, at once: the arena's and the pool's magic
+ * words, a class (not a free pool), the start of a block (its granule
+ * one where a block of the class starts); free_refused says which
+ * failed. Then the owner's free, its thread alive: its bit set (a set
+ * bit is a double free), and the block kept in the heap's stash of its
+ * class, its pool's count and lists untouched, while the stash has
+ * room. A stashed block is the next one of its class handed out, whose
+ * caller writes it: it is prefetched for writing now, as a free list's
+ * link write would bring it in.
+ */
 void
 mw_free(void *ptr)
 {
-	uintptr_t	 a = (uintptr_t)ptr;
-	struct mwi_pool	*p;
+	uintptr_t		 a = (uintptr_t)ptr;
+	struct mwi_arena	*ar;
+	struct mwi_pool		*p;
+	struct mwi_heap		*h = tls_heap;
+	uint64_t		 m = bitmap_bit(a);
+	unsigned int		 c;
 
-	if (ptr == NULL)
-		return;
 	if (!registry_has(a)) {
-		large_free(ptr);
+		if (ptr != NULL)
+			large_free(ptr);
 		return;
 	}
-	p = pool_checked(a);
-	if (p->heap == tls_heap)
-		stash_put(p->heap, p, ptr);
-	else {
-		(void)block_bit(p, a);	/* checked before it is queued */
-		remote_free(p, ptr);
+	ar = arena_of(a);
+	p = pool_at(a);
+	c = p->szidx;
+	if (ar->magic != (MWI_ARENA_MAGIC ^ (uintptr_t)ar) ||
+	    p->check != (MWI_POOL_MAGIC ^ (a & ~(uintptr_t)(POOL_SIZE - 1))) ||
+	    c >= NCLASSES || (a & (ALIGNMENT - 1)) != 0 ||
+	    (class_bits[c][(a & (POOL_SIZE - 1)) / ALIGNMENT / 64] & m) == 0)
+		free_refused(a);
+	if (p->heap != h || h->nstash[c] == STASH_MAX) {
+		free_slow(p, ptr);
+		return;
 	}
+	block_release(p, ptr);
+	__builtin_prefetch(ptr, 1);
+	h->stash[c][h->nstash[c]++] = ptr;
 }
 
 size_t
