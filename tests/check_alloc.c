@@ -486,8 +486,25 @@ START_TEST(introspection)
 	v[100] = NULL;
 	ck_assert_int_eq(mw_alloc_info(&w, &info), 0);
 	ck_assert_int_eq(mw_alloc_info(NULL, &info), 0);
-	for (int i = 0; i < N; i++)
+	/*
+	 * Every third freed: each block says which it is, at any index (a
+	 * freed one may be in a pool given back, no block of the allocator).
+	 */
+	for (int i = 0; i < N; i += 3)
 		mw_free(v[i]);
+	for (int i = 1; i < N; i++) {
+		int	rc = v[i] == NULL ? -1 : mw_alloc_info(v[i], &info);
+
+		if (rc == -1)
+			continue;		/* v[100], freed above */
+		ck_assert_msg(rc == 1 || (rc == 0 && i % 3 == 0),
+		    "block %d: %d", i, rc);
+		ck_assert_msg(rc == 0 || (info.block_start == v[i] &&
+		    info.allocated == (i % 3 != 0)), "block %d", i);
+	}
+	for (int i = 0; i < N; i++)
+		if (i % 3 != 0)
+			mw_free(v[i]);
 }
 END_TEST
 
