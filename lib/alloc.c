@@ -583,7 +583,7 @@ block_take(struct mwi_heap *h, struct mwi_pool *p)
 	return b;
 }
 
-/* Set block i's bit again: free. A set bit is a double free. */
+/* Set block b's bit again: free. A set bit is a double free. */
 static inline __attribute__((always_inline)) void
 block_mark_free(void *b)
 {
@@ -721,7 +721,8 @@ owner_free(struct mwi_pool *p, void *b, bool locked)
 
 /*
  * The block freed last of class c, out of h's stash, its bit cleared:
- * its index comes from the class, without a read of its pool's line.
+ * the bit of its granule, known from its address without a read of its
+ * pool's line.
  */
 static inline __attribute__((always_inline)) void *
 stash_take(struct mwi_heap *h, unsigned int c)
