@@ -15,21 +15,21 @@
  *   |  bitmaps[0..63]     |                 |           |     |         |
  *   <-- POOL_SIZE 16 KiB -->
  *
- *   pools[i] (struct mwi_pool, one cache line) describes pool i: its
- *   owner heap, size class, block size, blocks in use, and a hint;
- *   bitmaps[i], a bit per 16-byte granule of the pool, 1 where a free
- *   block starts, so that the bit of an address is known from the
- *   address alone. malloc takes the lowest free block (the first set
- *   bit from the hint on), free sets its bit again. Unlike obmalloc, which keeps a pool's header in the
- *   pool and its free blocks in a list linked through them, everything
+ *   pools[i] (struct mwi_pool, one cache line) describes pool i: its owner
+ *   heap, size class, block size, blocks in use, and a hint; bitmaps[i], a
+ *   bit per 16-byte granule of the pool, 1 where a free block starts, so
+ *   that the bit of an address is known from the address alone. malloc
+ *   takes the lowest free block (the first set bit from the hint on), free
+ *   sets its bit again. Unlike obmalloc, which keeps a pool's header in
+ *   the pool and its free blocks in a list linked through them, everything
  *   sits apart, in pool 0, as in musl's mallocng: an overflow out of a
  *   block cannot rewrite it, every free checks it (magic words keyed to
  *   their own addresses, the block at a block boundary, its bit clear),
  *   and neither malloc nor free reads or writes the block itself. On a
- *   large working set that access is a cache miss: a free list, read
- *   on malloc, cost 1.8x mimalloc's time on random replacement. They
- *   only prefetch, for its caller's first write: malloc the block
- *   after the one it hands out, free the block it stashes.
+ *   large working set that access is a cache miss: a free list, read on
+ *   malloc, cost 1.8x mimalloc's time on random replacement. They only
+ *   prefetch, for its caller's first write: malloc the block after the one
+ *   it hands out, free the block it stashes.
  *
  *   heap (one per thread, struct mwi_heap)
  *     used[c] --> pool <-> pool <-> ...   obmalloc's usedpools: pools of
@@ -79,8 +79,9 @@
  *   - A pool's bitmap, hint, nused and list links change only by its
  *     owner thread, or under the mutex once its heap is abandoned.
  *   - A block's bit is clear exactly while it is handed out or waits in
- *     a thread_free; a granule where no block starts has its bit clear; nused counts the clear bits of its blocks and the
- *     blocks in its heap's stash. Every bitmap word below hint is 0 but
+ *     a thread_free; a granule where no block starts has its bit clear;
+ *     nused counts the clear bits of its blocks and the blocks in its
+ *     heap's stash. Every bitmap word below hint is 0 but
  *     for the bits of stashed blocks.
  *   - Only a pool's own class's stash holds its blocks, so while
  *     stash[c] is empty no pool of class c has a stashed block: malloc
@@ -191,19 +192,6 @@ struct mwi_heap {
 	void		*stash[NCLASSES][STASH_MAX];	/* freed, newest last */
 };
 
-/* 2^32 / bsize + 1 of each class: a pool's recip. */
-#define RECIP(c)	(uint32_t)((UINT64_C(1) << 32) / (((c) + 1) * \
-			    ALIGNMENT) + 1)
-static const uint32_t class_recip[NCLASSES] = {
-	RECIP(0), RECIP(1), RECIP(2), RECIP(3), RECIP(4), RECIP(5), RECIP(6),
-	RECIP(7), RECIP(8), RECIP(9), RECIP(10), RECIP(11), RECIP(12),
-	RECIP(13), RECIP(14), RECIP(15), RECIP(16), RECIP(17), RECIP(18),
-	RECIP(19), RECIP(20), RECIP(21), RECIP(22), RECIP(23), RECIP(24),
-	RECIP(25), RECIP(26), RECIP(27), RECIP(28), RECIP(29), RECIP(30),
-	RECIP(31)
-};
-_Static_assert(NCLASSES == 32, "class_recip has a value per class");
-
 /* What a large block carries before the pointer handed out. */
 struct large_header {
 	uint64_t	size;		/* as asked */
@@ -224,6 +212,7 @@ static atomic_size_t	 large_count, large_bytes;
 static _Thread_local struct mwi_heap *tls_heap
     __attribute__((tls_model("initial-exec")));
 static pthread_key_t	 heap_key;
+static pthread_once_t	 heap_once = PTHREAD_ONCE_INIT;
 
 /*
  * For each class, a set bit at each 16-byte granule of a pool where one
@@ -233,7 +222,6 @@ static pthread_key_t	 heap_key;
  * heap; read without the mutex.
  */
 static uint64_t		 class_bits[NCLASSES][MWI_BITMAP_WORDS];
-static pthread_once_t	 heap_once = PTHREAD_ONCE_INIT;
 
 /* ---- the reporter -------------------------------------------------- */
 
@@ -351,12 +339,19 @@ bitmap_of(struct mwi_pool *p)
 	return arena_of((uintptr_t)p)->bitmaps[pool_index(p)];
 }
 
+/* The index of the 16-byte granule of its pool that holds a: its bit. */
+static inline uint32_t
+granule_of(uintptr_t a)
+{
+	return (uint32_t)(a & (POOL_SIZE - 1)) / ALIGNMENT;
+}
+
 /* The bitmap word that holds the bit of the block at a, and the bit. */
 static inline uint64_t *
 bitmap_word(uintptr_t a)
 {
 	return &arena_of(a)->bitmaps[(a >> POOL_SHIFT) & (NPOOLS - 1)]
-	    [(a & (POOL_SIZE - 1)) / ALIGNMENT / 64];
+	    [granule_of(a) / 64];
 }
 
 static inline uint64_t
@@ -452,7 +447,7 @@ pool_init(struct mwi_pool *p, struct mwi_heap *h, unsigned int c)
 	p->state = MWI_POOL_USED;
 	p->bsize = (uint16_t)bsize;
 	p->nblocks = (uint16_t)n;
-	p->recip = class_recip[c];
+	p->recip = (uint32_t)((UINT64_C(1) << 32) / bsize + 1);
 	p->nused = p->hint = 0;
 	memcpy(bitmap_of(p), class_bits[c], sizeof(class_bits[c]));
 	VG_NO_ACCESS(pool_base(p), POOL_SIZE);
@@ -524,14 +519,9 @@ pool_give_back(struct mwi_pool *p)
 
 /* ---- blocks ---------------------------------------------------------- */
 
-/*
- * The bit of the block at a in its pool's bitmap: the index of its
- * 16-byte granule, known from a alone, so that free reads the bitmap
- * word and the pool's line at once, not one after the other. Aborts
- * when a is not the start of one of p's blocks.
- */
-static inline __attribute__((always_inline)) uint32_t
-block_bit(const struct mwi_pool *p, uintptr_t a)
+/* Aborts when a is not the start of one of p's blocks. */
+static void
+block_check(const struct mwi_pool *p, uintptr_t a)
 {
 	uint32_t	off = (uint32_t)(a & (POOL_SIZE - 1));
 	uint32_t	i = (uint32_t)(((uint64_t)off * p->recip) >> 32);
@@ -539,7 +529,6 @@ block_bit(const struct mwi_pool *p, uintptr_t a)
 	if (i * p->bsize != off || i >= p->nblocks)
 		corrupt("bogus pointer (inside a block, not its start) %p",
 		    (void *)a);
-	return off / ALIGNMENT;
 }
 
 static void pool_filled(struct mwi_heap *h, struct mwi_pool *p);
@@ -578,7 +567,7 @@ block_take(struct mwi_heap *h, struct mwi_pool *p)
 	fill(b, FILL_FRESH, p->bsize);
 	if (p->nused < p->nblocks)
 		__builtin_prefetch((char *)b + p->bsize, 1);
-	if (p->nused == p->nblocks)
+	else
 		pool_filled(h, p);
 	return b;
 }
@@ -705,17 +694,16 @@ static inline __attribute__((always_inline)) void
 owner_release(struct mwi_pool *p, void *b, bool locked)
 {
 	block_release(p, b);
-	block_uncount(p, (uint32_t)((uintptr_t)b & (POOL_SIZE - 1)) /
-	    ALIGNMENT);
+	block_uncount(p, granule_of((uintptr_t)b));
 	if (p->nused == 0 || p->state == MWI_POOL_FULL)
 		pool_changed(p->heap, p, locked);
 }
 
-/* The same for a block not checked yet (block_bit aborts). */
+/* The same for a block not checked yet (block_check aborts). */
 static void
 owner_free(struct mwi_pool *p, void *b, bool locked)
 {
-	(void)block_bit(p, (uintptr_t)b);
+	block_check(p, (uintptr_t)b);
 	owner_release(p, b, locked);
 }
 
@@ -748,7 +736,7 @@ stash_flush(struct mwi_heap *h, bool locked)
 			uintptr_t	 a = (uintptr_t)h->stash[c][--h->nstash[c]];
 			struct mwi_pool	*p = pool_at(a);
 
-			block_uncount(p, block_bit(p, a));
+			block_uncount(p, granule_of(a));
 			if (p->nused == 0 || p->state == MWI_POOL_FULL)
 				pool_changed(h, p, locked);
 		}
@@ -995,14 +983,14 @@ mw_calloc(size_t n, size_t size)
 
 /*
  * What mw_free refused a for, the checks one by one as pool_checked and
- * block_bit make them, each with its own message.
+ * block_check make them, each with its own message.
  */
 static void __attribute__((noinline, noreturn, cold))
 free_refused(uintptr_t a)
 {
 	struct mwi_pool	*p = pool_checked(a);
 
-	(void)block_bit(p, a);
+	block_check(p, a);
 	if (*bitmap_word(a) & bitmap_bit(a))
 		corrupt("double free of %p", (void *)a);
 	corrupt("corrupted pool header at %p (freeing %p)", (void *)p,
@@ -1051,7 +1039,7 @@ mw_free(void *ptr)
 	if (ar->magic != (MWI_ARENA_MAGIC ^ (uintptr_t)ar) ||
 	    p->check != (MWI_POOL_MAGIC ^ (a & ~(uintptr_t)(POOL_SIZE - 1))) ||
 	    c >= NCLASSES || (a & (ALIGNMENT - 1)) != 0 ||
-	    (class_bits[c][(a & (POOL_SIZE - 1)) / ALIGNMENT / 64] & m) == 0)
+	    (class_bits[c][granule_of(a) / 64] & m) == 0)
 		free_refused(a);
 	if (p->heap != h || h->nstash[c] == STASH_MAX) {
 		free_slow(p, ptr);
@@ -1127,8 +1115,8 @@ mw_alloc_info(const void *ptr, struct mw_alloc_info *info)
 		info->block_size = p->bsize;
 		info->block = i;
 		info->block_start = pool_base(p) + (size_t)i * p->bsize;
-		off = i * p->bsize / ALIGNMENT;		/* its bit */
-		info->allocated = !((bitmap_of(p)[off / 64] >> (off % 64)) & 1);
+		info->allocated = !(*bitmap_word((uintptr_t)info->block_start) &
+		    bitmap_bit((uintptr_t)info->block_start));
 		rc = 1;
 	}
 	pthread_mutex_unlock(&lock);
