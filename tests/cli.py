@@ -1151,7 +1151,14 @@ def test_color_every_text_command():
                  True),
             ]
             for args, marks, stable in cases:
+                # A stack run interrupts the target's read(2), which
+                # restarts (running, its IP on the syscall) after the
+                # detach: the next run waits until it sleeps again.
+                if args[0] == "stack":
+                    wait_parked(st.pid)
                 piped = run_env(args, env)
+                if args[0] == "stack":
+                    wait_parked(st.pid)
                 always = run_env(["--color=always", *args], no_color)
                 what = f"memwalk {args}"
                 for mark in marks:
