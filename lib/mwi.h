@@ -70,12 +70,15 @@ mwi_pageup(uint64_t v, uint64_t pg)
  *   read_fail:  the Nth read(2) from now fails with EIO.
  *   read_max:   every read(2) returns at most this many bytes.
  *   no_ioctl:   PROCMAP_QUERY fails with ENOTTY, as before Linux 6.11.
+ *   query_esrch: the Nth PROCMAP_QUERY from now fails with ESRCH, as
+ *               one through a descriptor opened before an exec does.
  */
 struct mwi_faults {
 	long	alloc_fail;
 	long	read_fail;
 	size_t	read_max;
 	bool	no_ioctl;
+	long	query_esrch;
 };
 extern struct mwi_faults mwi_faults;
 

@@ -379,6 +379,10 @@ mwi_procmap_query(int fd, uint64_t addr, unsigned int qflags,
 		errno = ENOTTY;
 		return -1;
 	}
+	if (mwi_faults.query_esrch > 0 && --mwi_faults.query_esrch == 0) {
+		errno = ESRCH;
+		return -1;
+	}
 	memset(&pq, 0, sizeof(pq));
 	pq.size = sizeof(pq);
 	pq.query_flags = qflags;

@@ -186,27 +186,17 @@ text_lookup(struct mw_query *q, uint64_t addr, struct mw_region *out,
 	return 1;
 }
 
+/*
+ * One lookup through the ioctl. Either of its two calls can meet an exec
+ * that happened since the open (ESRCH): the caller reopens and asks again.
+ */
 static int
-ioctl_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
-{
-	int	r;
-
-	r = mwi_procmap_query(q->fd, addr, 0, out, q->name, sizeof(q->name));
-	if (r == -1 && errno == ESRCH && reopen_after_exec(q) == 0)
-		r = mwi_procmap_query(q->fd, addr, 0, out, q->name,
-		    sizeof(q->name));
-	return r;
-}
-
-int
-mw_query_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
+ioctl_lookup_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
 {
 	struct mw_region	next;
 	int			r;
 
-	if (q->text_mode)
-		return text_lookup(q, addr, out, true);
-	r = ioctl_addr(q, addr, out);
+	r = mwi_procmap_query(q->fd, addr, 0, out, q->name, sizeof(q->name));
 	if (r == 1) {
 		mwi_classify(&q->cls, out);
 		if (q->cls.elves.oom) {
@@ -216,10 +206,6 @@ mw_query_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
 		}
 		return 1;
 	}
-	if (r == -1 && errno == ENOTTY) {
-		q->text_mode = true;
-		return text_lookup(q, addr, out, true);
-	}
 	if (r == -1)
 		return -1;
 	r = mwi_procmap_query(q->fd, addr, PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
@@ -227,6 +213,23 @@ mw_query_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
 	if (r != 0)
 		return r == 1 ? 0 : -1;
 	return text_lookup(q, addr, out, false);
+}
+
+int
+mw_query_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
+{
+	int	r;
+
+	if (q->text_mode)
+		return text_lookup(q, addr, out, true);
+	r = ioctl_lookup_addr(q, addr, out);
+	if (r == -1 && errno == ESRCH && reopen_after_exec(q) == 0)
+		r = ioctl_lookup_addr(q, addr, out);
+	if (r == -1 && errno == ENOTTY) {
+		q->text_mode = true;
+		return text_lookup(q, addr, out, true);
+	}
+	return r;
 }
 
 /*

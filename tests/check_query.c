@@ -263,6 +263,35 @@ START_TEST(test_query_follows_exec)
 END_TEST
 
 /*
+ * An exec can land between the two ioctls of a miss (the exact one, then
+ * the one for the next region): the second meets the old address space,
+ * ESRCH. The lookup reopens and answers; CI's valgrind run once caught
+ * this on sh's exec. Either ioctl failing gives the same answer.
+ */
+START_TEST(test_exec_between_ioctls)
+{
+	struct tu_target	*t = tu_target_start(NULL);
+	struct mw_query		*q = mw_query_open(t->pid, 0);
+	struct mw_region	 r;
+
+	ck_assert_ptr_nonnull(q);
+	for (long nth = 1; nth <= 2; nth++) {
+		mwi_faults.query_esrch = nth;
+		ck_assert_int_eq(mw_query_addr(q, 0x10, &r), 0);
+		ck_assert_int_eq(mwi_faults.query_esrch, 0);
+	}
+	mwi_faults.query_esrch = 1;
+	ck_assert_int_eq(mw_query_addr(q, tu_addr(t, "heap"), &r), 1);
+	ck_assert_int_eq(r.kind, MW_KIND_HEAP);
+	ck_assert_int_eq(mwi_faults.query_esrch, 0);
+	ck_assert_int_eq(mw_query_uses_ioctl(q), 1);
+	mwi_faults.query_esrch = 0;
+	mw_query_close(q);
+	tu_target_stop(t);
+}
+END_TEST
+
+/*
  * On a kernel without PROCMAP_QUERY (before 6.11) the ioctl fails with
  * ENOTTY: the handle turns to the text for good and gives the same
  * answers. Simulated here with the fault hook.
@@ -466,6 +495,7 @@ main(void)
 	tcase_add_test(tc, test_text_path_refreshes_on_miss);
 	tcase_add_test(tc, test_big_map_through_reader_thread);
 	tcase_add_test(tc, test_query_follows_exec);
+	tcase_add_test(tc, test_exec_between_ioctls);
 	tcase_add_test(tc, test_enotty_falls_back_to_text);
 	tcase_add_test(tc, test_read_each_tells_every_region);
 	tcase_add_test(tc, test_read_each_resets_after_sort);
