@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 
 /* ---- a seeded generator, so that a failure can be replayed ------------- */
 
@@ -683,6 +684,53 @@ START_TEST(stash_reuse)
 }
 END_TEST
 
+/*
+ * Arenas come two at a time, in a chunk of 2 MiB aligned to its size,
+ * faulted in whole at once (alloc.c, mwi_map_eager): both halves of a
+ * block's chunk are arenas, and every page
+ * of the chunk is resident (mincore) where the kernel populates
+ * (MADV_POPULATE_WRITE, Linux 5.14; probed on a mapping of our own).
+ */
+static bool
+kernel_populates(void)
+{
+	size_t	 len = (size_t)sysconf(_SC_PAGESIZE);
+	void	*m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool	 yes;
+
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	yes = madvise(m, len, 23 /* MADV_POPULATE_WRITE */) == 0;
+	munmap(m, len);
+	return yes;
+}
+
+START_TEST(arena_chunk)
+{
+	enum { CHUNK = 2 * MWI_ARENA_SIZE };
+	static unsigned char	 resident[CHUNK / 4096];
+	struct mw_alloc_info	 info;
+	size_t			 page = (size_t)sysconf(_SC_PAGESIZE), n = 0;
+	void			*p = mw_malloc(16);
+	uintptr_t		 chunk;
+
+	ck_assert_int_eq(mw_alloc_info(p, &info), 1);
+	chunk = (uintptr_t)info.arena & ~(uintptr_t)(CHUNK - 1);
+	ck_assert(mwi_alloc_is_arena(chunk));
+	ck_assert(mwi_alloc_is_arena(chunk + MWI_ARENA_SIZE));
+	ck_assert_uint_eq(((struct mwi_arena *)(chunk + MWI_ARENA_SIZE))->magic,
+	    MWI_ARENA_MAGIC ^ (chunk + MWI_ARENA_SIZE));
+	if (kernel_populates()) {
+		ck_assert_uint_le(CHUNK / page, sizeof(resident));
+		ck_assert_int_eq(mincore((void *)chunk, CHUNK, resident), 0);
+		for (size_t i = 0; i < CHUNK / page; i++)
+			n += resident[i] & 1;
+		ck_assert_uint_eq(n, CHUNK / page);
+	}
+	mw_free(p);
+}
+END_TEST
+
 /* ---- ints ----------------------------------------------------------------- */
 
 START_TEST(small_ints)
@@ -737,6 +785,7 @@ main(void)
 	tcase_add_test(tc, small_ints);
 	tcase_add_test(tc, remote_arenas);
 	tcase_add_test(tc, fill_patterns);
+	tcase_add_test(tc, arena_chunk);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
