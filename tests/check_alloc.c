@@ -9,6 +9,7 @@
  *   misuse         double free, foreign and interior pointers, a broken
  *                  pool header: the child aborts with the reporter's line
  *   introspection  info, stats and walk against what the test allocated
+ *   arena_chunk    arenas two at a time, 2 MiB aligned, resident whole
  *   ints           one object per small value, in the .bss; others on the
  *                  allocator, freed at refcount 0
  */
