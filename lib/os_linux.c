@@ -810,19 +810,35 @@ mwi_map_aligned(size_t size, size_t align)
 }
 
 /*
+ * The pages of [p, p + len) faulted in for writing in one call
+ * (MADV_POPULATE_WRITE, Linux 5.14); refused, they fault in as they
+ * are touched.
+ */
+void
+mwi_populate(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t	page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	lo = (uintptr_t)p & ~(page - 1);
+	uintptr_t	hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
+
+	(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+	(void)p, (void)len;
+#endif
+}
+
+/*
  * Memory about to be used whole: transparent huge pages asked for
- * (MADV_HUGEPAGE, where THP is "always" or "madvise"), then faulted in
- * at once (MADV_POPULATE_WRITE, Linux 5.14): a huge page per aligned
- * 2 MiB, or one call for its small pages where THP is off. An advice
- * refused changes nothing: the pages fault in as they are touched.
+ * (MADV_HUGEPAGE, where THP is "always" or "madvise"), then populated:
+ * a huge page per aligned 2 MiB, or one call for its small pages where
+ * THP is off.
  */
 void
 mwi_map_eager(void *p, size_t size)
 {
 	(void)madvise(p, size, MADV_HUGEPAGE);
-#ifdef MADV_POPULATE_WRITE
-	(void)madvise(p, size, MADV_POPULATE_WRITE);
-#endif
+	mwi_populate(p, size);
 }
 
 void

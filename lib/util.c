@@ -19,8 +19,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #define MWI_POPULATE_MIN	(256 * 1024)
 
@@ -43,18 +41,8 @@ alloc_should_fail(void)
 static void *
 populated(void *p, size_t len)
 {
-#ifdef MADV_POPULATE_WRITE
-	uintptr_t	page, lo, hi;
-
-	if (p == NULL || len < MWI_POPULATE_MIN)
-		return p;
-	page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	lo = (uintptr_t)p & ~(page - 1);
-	hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
-	(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-#else
-	(void)len;
-#endif
+	if (p != NULL && len >= MWI_POPULATE_MIN)
+		mwi_populate(p, len);
 	return p;
 }
 

@@ -688,22 +688,26 @@ END_TEST
 /*
  * Arenas come two at a time, in a chunk of 2 MiB aligned to its size,
  * faulted in whole at once (alloc.c, mwi_map_eager): both halves of a
- * block's chunk are arenas, and every page
- * of the chunk is resident (mincore) where the kernel populates
- * (MADV_POPULATE_WRITE, Linux 5.14; probed on a mapping of our own).
+ * block's chunk are arenas, and every page of the chunk is resident
+ * (mincore) where the kernel populates (MADV_POPULATE_WRITE, Linux
+ * 5.14; probed on a mapping of our own).
  */
 static bool
 kernel_populates(void)
 {
+#ifdef MADV_POPULATE_WRITE
 	size_t	 len = (size_t)sysconf(_SC_PAGESIZE);
 	void	*m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	bool	 yes;
 
 	ck_assert_ptr_ne(m, MAP_FAILED);
-	yes = madvise(m, len, 23 /* MADV_POPULATE_WRITE */) == 0;
+	yes = madvise(m, len, MADV_POPULATE_WRITE) == 0;
 	munmap(m, len);
 	return yes;
+#else
+	return false;
+#endif
 }
 
 START_TEST(arena_chunk)
