@@ -240,8 +240,10 @@ mw_query_addr(struct mw_query *q, uint64_t addr, struct mw_region *out)
  * image's first page to the region holding its last, each classified
  * as mw_query_addr classifies: what the section, symbol and small-int
  * answers read, in a few ioctls whatever the size of the map. 1 (*out
- * set, to free), 0 (r is no part of a loaded image; the text path:
- * there is no ioctl), -1 (errno).
+ * set, to free), 0 (r is no part of a loaded image, or a .bss tail
+ * that merged with MWI_DEEP_MIN or more of anonymous memory above the
+ * image: the arenas or chunks there are a deep pass's, whose answers
+ * may need other regions; the text path: there is no ioctl), -1 (errno).
  */
 #define IMAGE_MAX_REGIONS	1024	/* more: not an image, read it all */
 
@@ -283,6 +285,8 @@ mwi_query_image(struct mw_query *q, const struct mw_region *r,
 		return 0;
 	if ((rc = image_range(q, r, &lo, &hi)) != 1)
 		return rc;
+	if (r->inode == 0 && r->end > hi && r->end - hi >= MWI_DEEP_MIN)
+		return 0;
 	if ((m = mwi_maps_new(q->pid)) == NULL)
 		return -1;
 	for (uint64_t addr = lo; addr < hi; addr = reg.end) {

@@ -10,10 +10,15 @@
  *
  *   r file-backed, or a .bss tail   the image it belongs to (query.c,
  *                                   a few ioctls): sections, symbols,
- *                                   small ints in the data, arenas that
- *                                   merged with the .bss
+ *                                   small ints in the data
  *   r anonymous, and some pass      the whole map (mw_proc_open)
- *   could claim or label it
+ *   could claim or label it; or a
+ *   .bss tail that merged with
+ *   MWI_DEEP_MIN or more above its
+ *   image (pymalloc arenas there:
+ *   3.9's small ints in them are
+ *   found from the interpreter, in
+ *   the heap)
  *   r anonymous, and none could,    r alone
  *   or a file in no loaded image
  *
@@ -111,10 +116,10 @@ mw_proc_open_region(struct mw_query *q, const struct mw_region *r,
 	}
 	if ((flags & MW_PROC_SMAPS) || !mw_query_uses_ioctl(q))
 		return mw_proc_open(pid, flags);	/* read whole anyway */
-	if (r->inode != 0 || r->kind == MW_KIND_BSS) {
-		if ((rc = mwi_query_image(q, r, &m)) == -1)
-			return NULL;
-	} else if ((rc = needs_all(q, r)) != 0)
+	if ((r->inode != 0 || r->kind == MW_KIND_BSS) &&
+	    mwi_query_image(q, r, &m) == -1)
+		return NULL;
+	if (m == NULL && r->inode == 0 && (rc = needs_all(q, r)) != 0)
 		return rc == 1 ? mw_proc_open(pid, flags) : NULL;
 	if (m == NULL && (m = map_of(pid, r)) == NULL)
 		return NULL;

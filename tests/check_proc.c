@@ -4,7 +4,8 @@
  * Each module has its own suite; this one checks what only the whole
  * can get wrong: the kinds and labels the passes leave agree with the
  * totals, with mw_proc_where and with the threads list; a handle of one
- * region (mw_proc_open_region) answers as the whole map; flags reach the
+ * region (mw_proc_open_region) answers as the whole map, a .bss merged
+ * with anonymous memory above it included; flags reach the
  * passes, and mw_proc_open_each's fn sees every region with either;
  * a gone target and lost memory fail cleanly; peeking at memory
  * the target never touched does not populate it.
@@ -247,6 +248,45 @@ START_TEST(test_open_region_agrees)
 }
 END_TEST
 
+/*
+ * A .bss that merged with anonymous memory above its image (target
+ * --after-bss; pymalloc's arenas merge so with libpython's, and on 3.9
+ * and 3.10 the small ints in them are found only from the heap): its
+ * handle is the whole map, and it answers as the whole map does. Over
+ * the image alone the stack would be unknown to it.
+ */
+START_TEST(test_open_region_bss_merged)
+{
+	const char *const	 args[] = { "--after-bss", "256", NULL };
+	struct tu_target	*tg = tu_target_start(args);
+	uint64_t		 at = tu_addr(tg, "after_bss");
+	struct mw_region	 r;
+	struct mw_answer	 a, b;
+	struct mw_query		*q;
+	struct mw_proc		*p, *one;
+
+	ck_assert_uint_ne(at, 0);
+	p = mw_proc_open(tg->pid, 0);
+	q = mw_query_open(tg->pid, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(mw_query_addr(q, at, &r), 1);
+	ck_assert_int_eq(r.kind, MW_KIND_BSS);
+	ck_assert_uint_le(r.start, tu_addr(tg, "bss"));	/* one region */
+	one = mw_proc_open_region(q, &r, 0);
+	ck_assert_ptr_nonnull(one);
+	ck_assert_ptr_nonnull(mw_maps_find(mw_proc_maps(one),
+	    tu_addr(tg, "stack")));
+	ck_assert_int_eq(mw_proc_where(p, at, &b), 1);
+	ck_assert_int_eq(mw_proc_where(one, at, &a), 1);
+	assert_same_answer(&a, &b);
+	mw_proc_close(one);
+	mw_query_close(q);
+	mw_proc_close(p);
+	tu_target_stop(tg);
+}
+END_TEST
+
 START_TEST(test_smaps_flag)
 {
 	struct tu_target	*tg = tu_target_start(NULL);
@@ -454,6 +494,7 @@ main(void)
 	tcase_add_test(tc, test_totals_agree);
 	tcase_add_test(tc, test_where_agrees);
 	tcase_add_test(tc, test_open_region_agrees);
+	tcase_add_test(tc, test_open_region_bss_merged);
 	tcase_add_test(tc, test_smaps_flag);
 	tcase_add_test(tc, test_open_each_tells_every_region);
 	tcase_add_test(tc, test_gone);

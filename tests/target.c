@@ -14,6 +14,9 @@
  *   a small and a large malloc                     (heap, mmap)
  *   with --maps N, N more pages of alternating protection
  *   with --threads N, N threads that sleep
+ *   with --after-bss N, N KiB of anonymous memory right above its .bss,
+ *     mapped first (before malloc can put the heap there): the kernel
+ *     merges the two, as pymalloc's arenas can merge with libpython's
  * then prints one "NAME 0xADDRESS" line per interesting address, then
  * "ready", and waits until its stdin closes (or a signal), when it
  * removes its files and exits 0.
@@ -101,6 +104,23 @@ many_maps(long n)
 	show("many", p);
 }
 
+/* kib KiB at the page after the .bss (_end), which the two then share. */
+static void
+after_bss(long kib)
+{
+	extern char	 _end[];
+	uintptr_t	 pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	 at = ((uintptr_t)_end + pg - 1) & ~(pg - 1);
+	char		*p;
+
+	p = mmap((void *)at, (size_t)kib << 10, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED || p != (char *)at)
+		die("mmap after the .bss");
+	memset(p, 1, (size_t)kib << 10);
+	show("after_bss", p);
+}
+
 static void
 cleanup(void)
 {
@@ -112,7 +132,7 @@ cleanup(void)
 int
 main(int argc, char **argv)
 {
-	long	 pg = sysconf(_SC_PAGESIZE), nmaps = 0, nthreads = 0;
+	long	 pg = sysconf(_SC_PAGESIZE), nmaps = 0, nthreads = 0, kib = 0;
 	char	 path[512], buf[64];
 	void	*p;
 	int	 fd, shmid, local = 7;
@@ -122,7 +142,11 @@ main(int argc, char **argv)
 			nmaps = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--threads") == 0)
 			nthreads = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--after-bss") == 0)
+			kib = atol(argv[i + 1]);
 	}
+	if (kib > 0)
+		after_bss(kib);
 	snprintf(dir, sizeof(dir), "%s/mw target XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL)
