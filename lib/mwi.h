@@ -96,8 +96,8 @@ FILE	*mwi_probe_current(void);
 /* ---- os_linux.c: the only file that touches /proc and friends ------- */
 
 /* Anonymous memory for alloc.c: size bytes aligned to align (a power of
- * two), or NULL with ENOMEM; faulted in at once, as huge pages where the
- * kernel gives them (mwi_map_eager); a name for it where it allows.
+ * two), or NULL with ENOMEM; mwi_map_eager faults it in at once, as huge
+ * pages where the kernel gives them; a name for it where it allows.
  * mwi_populate faults in any pages about to be written (util.c). */
 void	*mwi_map_aligned(size_t size, size_t align);
 void	 mwi_map_eager(void *p, size_t size);

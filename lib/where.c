@@ -11,14 +11,11 @@
  *   r file-backed, or a .bss tail   the image it belongs to (query.c,
  *                                   a few ioctls): sections, symbols,
  *                                   small ints in the data
+ *   r a .bss tail that merged with  the whole map: pymalloc arenas there
+ *   MWI_DEEP_MIN or more above its  hold 3.9's and 3.10's small ints,
+ *   image                           found from the interpreter (heap)
  *   r anonymous, and some pass      the whole map (mw_proc_open)
- *   could claim or label it; or a
- *   .bss tail that merged with
- *   MWI_DEEP_MIN or more above its
- *   image (pymalloc arenas there:
- *   3.9's small ints in them are
- *   found from the interpreter, in
- *   the heap)
+ *   could claim or label it
  *   r anonymous, and none could,    r alone
  *   or a file in no loaded image
  *
